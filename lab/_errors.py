@@ -1,0 +1,62 @@
+"""The exceptions `lab` raises, one tree under `LabError`.
+
+    LabError                      anything lab reports on purpose
+     ├── TopologyError            a topology file or object is wrong; nothing was built
+     ├── PrivilegeError           no way to create network namespaces here
+     ├── BuildError               the kernel refused a step while building a lab
+     ├── HostError                a host command or call could not run
+     └── LabNotFoundError         `lab exec/down` named a lab that is not up
+
+Every message is a whole sentence that says what went wrong, where (file and
+field path, host, interface) and how to fix it. The CLI prints `str(error)` on
+one line and exits with status 2; nothing here should reach the user as a
+traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildError",
+    "HostError",
+    "LabError",
+    "LabNotFoundError",
+    "PrivilegeError",
+    "TopologyError",
+]
+
+
+class LabError(Exception):
+    """Base class of every error `lab` raises on purpose."""
+
+
+class TopologyError(LabError):
+    """A topology is malformed; raised before anything is built.
+
+    `source` is the file (or ``<python>`` for the Python API), `path` the field
+    path inside it such as ``links[1].endpoints[0].host``, `problem` what is
+    wrong and `fix` what to do about it.
+    """
+
+    def __init__(self, source: str, path: str, problem: str, fix: str) -> None:
+        self.source = source
+        self.path = path
+        self.problem = problem
+        self.fix = fix
+        where = f"{source}: {path}" if path else source
+        super().__init__(f"{where}: {problem}; {fix}")
+
+
+class PrivilegeError(LabError):
+    """Network namespaces cannot be created by this process."""
+
+
+class BuildError(LabError):
+    """The kernel refused a step of building a lab (after validation passed)."""
+
+
+class HostError(LabError):
+    """A command, socket or call inside a lab host could not be run."""
+
+
+class LabNotFoundError(LabError):
+    """No pinned lab (from `lab up`) has the given name."""

@@ -1,0 +1,1 @@
+"""The kernel side of lab: namespaces, links, hosts, programs. Needs privileges."""

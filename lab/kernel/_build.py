@@ -1,0 +1,117 @@
+"""Building a topology in the kernel, over netlink only.
+
+Every resource is handed to the caller's ExitStack the moment it exists, so
+a failure half-way tears down exactly what was made. The order matters:
+namespaces, then interfaces, then sysctls (per-interface ones need the
+interface), then addresses, then routes (a gateway must be reachable).
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
+
+from lab._errors import BuildError
+from lab.kernel._netlink import Netlink, NetlinkError
+from lab.kernel._netns import NetNamespace
+from lab.kernel._sysctl import write_sysctl
+from lab.topology._model import Topology
+
+_ERRNO_HINTS = {
+    errno.EPERM: "lab needs root or a user namespace: see lab.ensure_privileges()",
+    errno.EEXIST: "the topology declares it twice, or the kernel made it already",
+    errno.ENOENT: "this kernel has no such object in a network namespace",
+    errno.EOPNOTSUPP: "this kernel lacks the feature (a module not built?)",
+}
+
+
+@dataclass
+class Namespaces:
+    """What `build` made: one namespace per host, and one per bridge (its switch)."""
+
+    hosts: dict[str, NetNamespace]
+    switches: dict[str, NetNamespace]
+
+
+@contextmanager
+def _step(topology: Topology, where: str, what: str) -> Iterator[None]:
+    try:
+        yield
+    except (NetlinkError, OSError) as error:
+        code = getattr(error, "code", None) or getattr(error, "errno", None) or 0
+        reason = errno.errorcode.get(code, str(code))
+        hint = _ERRNO_HINTS.get(code, "see the kernel log (dmesg) for details")
+        raise BuildError(
+            f"building {topology.name} ({topology.source}): {where}: {what} failed: "
+            f"{error} [{reason}]; {hint}"
+        ) from error
+
+
+def build(topology: Topology, stack: ExitStack) -> Namespaces:
+    """Create `topology`'s namespaces and links; their release goes on `stack`."""
+    made = Namespaces(hosts={}, switches={})
+    netlink: dict[str, Netlink] = {}
+
+    def step(where: str, what: str) -> AbstractContextManager[None]:
+        return _step(topology, where, what)
+
+    with ExitStack() as local:  # netlink sockets: needed only while building
+
+        def namespace(label: str, into: dict[str, NetNamespace]) -> None:
+            with step(label, "creating its network namespace"):
+                ns = NetNamespace.create(label)
+            stack.callback(ns.close)
+            into[label] = ns
+            with step(label, "opening netlink"):
+                netlink[label] = Netlink(ns)
+            local.callback(netlink[label].close)
+
+        for host in topology.hosts:
+            namespace(host.name, made.hosts)
+        for bridge in topology.bridges:
+            namespace(_switch(bridge.name), made.switches)
+
+        for host in topology.hosts:
+            with step(host.name, "bringing lo up"):
+                netlink[host.name].set_up("lo")
+
+        for link in topology.links:
+            a, b = link.a, link.b
+            with step(f"{a.host} {a.ifname}", f"creating the veth pair to {b.host} {b.ifname}"):
+                netlink[a.host].add_veth(a.ifname, b.ifname, made.hosts[b.host], link.mtu)
+            with step(f"{b.host} {b.ifname}", "bringing it up"):
+                netlink[b.host].set_up(b.ifname)
+
+        for bridge in topology.bridges:
+            label = _switch(bridge.name)
+            with step(label, "creating the bridge"):
+                netlink[label].add_bridge(bridge.name, bridge.mtu)
+            for i, port in enumerate(bridge.ports):
+                peer = f"port{i}"
+                with step(f"{port.host} {port.ifname}", f"creating the veth pair to {label}"):
+                    netlink[port.host].add_veth(port.ifname, peer, made.switches[label], bridge.mtu)
+                with step(label, f"adding {peer} to the bridge"):
+                    netlink[label].set_up(peer, master=bridge.name)
+
+        for host in topology.hosts:
+            for name, value in host.sysctls:
+                with step(host.name, f"setting sysctl {name}={value}"):
+                    write_sysctl(made.hosts[host.name], name, value)
+
+        for endpoint in topology.endpoints():
+            for address in endpoint.addresses:
+                with step(f"{endpoint.host} {endpoint.ifname}", f"adding address {address}"):
+                    netlink[endpoint.host].add_address(endpoint.ifname, address)
+
+        for host in topology.hosts:
+            for route in host.routes:
+                with step(host.name, f"adding route to {route.to} via {route.via}"):
+                    netlink[host.name].add_route(route.to, route.via)
+    return made
+
+
+def _switch(bridge: str) -> str:
+    """The label of the namespace that holds bridge `bridge`."""
+    return f"bridge {bridge}"

@@ -1,0 +1,73 @@
+"""A small typed face on pyroute2's IPRoute, bound to one network namespace.
+
+pyroute2 is untyped and its call signatures are wide; the builder only needs
+these few operations. The netlink socket is opened inside the namespace, so it
+talks to that namespace whichever thread calls it later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from lab.kernel._netns import NetNamespace
+from lab.topology._model import IP, Address, Network
+
+IFA_F_NODAD = 0x02
+"""Skip IPv6 duplicate address detection: lab addresses are unique by validation,
+and DAD would keep them unusable ("tentative") for about two seconds."""
+
+__all__ = ["Netlink", "NetlinkError"]
+
+
+class Netlink:
+    """rtnetlink operations inside one namespace."""
+
+    def __init__(self, netns: NetNamespace) -> None:
+        with netns.entered():
+            self._ipr: Any = IPRoute()
+        self._index: dict[str, int] = {}
+
+    def close(self) -> None:
+        self._ipr.close()
+
+    def index(self, ifname: str) -> int:
+        """The interface index of `ifname`, looked up once."""
+        if ifname not in self._index:
+            found = self._ipr.link_lookup(ifname=ifname)
+            if not found:
+                raise NetlinkError(19, f"no interface {ifname}")
+            self._index[ifname] = found[0]
+        return self._index[ifname]
+
+    def add_veth(self, ifname: str, peer: str, peer_netns: NetNamespace, mtu: int | None) -> None:
+        """A veth pair: `ifname` here (up), `peer` in `peer_netns` (down until set_up)."""
+        extra = {} if mtu is None else {"mtu": mtu}
+        peer_spec = {"ifname": peer, "net_ns_fd": peer_netns.fd, **extra}
+        self._ipr.link("add", ifname=ifname, kind="veth", state="up", peer=peer_spec, **extra)
+
+    def add_bridge(self, ifname: str, mtu: int | None) -> None:
+        extra = {} if mtu is None else {"mtu": mtu}
+        self._ipr.link("add", ifname=ifname, kind="bridge", state="up", **extra)
+
+    def set_up(self, ifname: str, master: str | None = None) -> None:
+        """Bring `ifname` up, enslaved to bridge `master` if given."""
+        extra = {} if master is None else {"master": self.index(master)}
+        self._ipr.link("set", index=self.index(ifname), state="up", **extra)
+
+    def add_address(self, ifname: str, address: Address) -> None:
+        self._ipr.addr(
+            "add",
+            index=self.index(ifname),
+            address=str(address.ip),
+            prefixlen=address.network.prefixlen,
+            flags=IFA_F_NODAD if address.version == 6 else 0,
+        )
+
+    def add_route(self, to: Network, via: IP) -> None:
+        self._ipr.route("add", dst=str(to), gateway=str(via))
+
+    def link_names(self) -> list[str]:
+        return [str(link.get("ifname")) for link in self._ipr.link("dump")]

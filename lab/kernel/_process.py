@@ -1,0 +1,170 @@
+"""Real programs running inside a lab host.
+
+A program is started through two small util-linux tools, so no Python code
+runs between fork and exec (which is unsafe in a threaded process):
+
+    setpriv --pdeathsig KILL -- nsenter --net=/proc/self/fd/N --mount=... -- PROGRAM
+
+`setpriv` makes the kernel kill the program if the process that started it
+dies, even by SIGKILL, so a crashed test leaves no orphan; `nsenter` joins the
+host's namespaces through descriptors inherited with `pass_fds`. Each program
+leads its own process group, and stopping it signals the whole group.
+Output goes to anonymous temporary files (no pipe can fill up and block the
+program, and nothing is left on disk), readable at any time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+from lab._errors import HostError
+
+_WRAPPER_TOOLS = ("setpriv", "nsenter")
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if path is None:
+        raise HostError(
+            f"{name} (from util-linux) is not installed, and lab needs it to start programs "
+            "inside lab hosts; install it with: apt-get install util-linux"
+        )
+    return path
+
+
+def wrapper_argv(net_fd: int, mnt_fd: int | None) -> list[str]:
+    """The argv prefix that runs a program inside the namespaces behind the descriptors."""
+    setpriv, nsenter = (_tool(t) for t in _WRAPPER_TOOLS)
+    argv = [setpriv, "--pdeathsig", "KILL", "--", nsenter, f"--net=/proc/self/fd/{net_fd}"]
+    if mnt_fd is not None:
+        argv.append(f"--mount=/proc/self/fd/{mnt_fd}")
+    return [*argv, "--"]
+
+
+class Process:
+    """A program started inside a lab host; stop it, or the lab stops it at teardown."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        host: str,
+        wrapper: Sequence[str],
+        pass_fds: Sequence[int],
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: int | IO[bytes] | None = subprocess.DEVNULL,
+    ) -> None:
+        self.argv = list(argv)
+        self.host = host
+        self._out = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()
+        full_env = None if env is None else {**os.environ, **env}
+        try:
+            self._popen = subprocess.Popen(
+                [*wrapper, *self.argv],
+                stdin=stdin,
+                stdout=self._out,
+                stderr=self._err,
+                pass_fds=tuple(pass_fds),
+                env=full_env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self._out.close()
+            self._err.close()
+            raise HostError(f"cannot start {self.argv[0]!r} on host {host}: {error}") from error
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll()
+
+    @property
+    def running(self) -> bool:
+        return self._popen.poll() is None
+
+    def _read(self, file: IO[bytes]) -> str:
+        file.seek(0)
+        return file.read().decode(errors="replace")
+
+    @property
+    def stdout(self) -> str:
+        """Everything the program has written to stdout so far."""
+        return self._read(self._out)
+
+    @property
+    def stderr(self) -> str:
+        """Everything the program has written to stderr so far."""
+        return self._read(self._err)
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the program to exit; HostError if `timeout` runs out first."""
+        try:
+            return self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise HostError(
+                f"{self.argv[0]!r} on host {self.host} still runs after {timeout} s; "
+                "stop it with .stop() or give it a longer timeout"
+            ) from None
+
+    def signal(self, signum: int) -> None:
+        """Send `signum` to the program's whole process group."""
+        if self._popen.poll() is None:
+            try:
+                os.killpg(self._popen.pid, signum)
+            except ProcessLookupError:  # exited between poll and kill
+                pass
+
+    def stop(self, timeout: float = 2.0) -> int:
+        """SIGTERM the process group, SIGKILL it after `timeout` s; returns the exit status."""
+        if self._popen.poll() is None:
+            self.signal(signal.SIGTERM)
+            try:
+                self._popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self._popen.wait()
+        # The group may hold children that outlived the leader.
+        self._kill_group_leftovers()
+        return self._popen.returncode
+
+    def _kill_group_leftovers(self) -> None:
+        try:
+            os.killpg(self._popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self._popen.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        """Stop the program and release its output files."""
+        self.stop()
+        self._out.close()
+        self._err.close()
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else f"exited {self._popen.returncode}"
+        return f"<Process {self.argv[0]!r} on {self.host} pid={self.pid} {state}>"

@@ -1,0 +1,25 @@
+"""Per-namespace sysctls, read and written through /proc/sys from inside the namespace.
+
+/proc/sys/net resolves against the network namespace of the thread that
+opens the file, so a thread that has entered a lab namespace sets that
+namespace's value and can never touch the host's.
+"""
+
+from __future__ import annotations
+
+from lab.kernel._netns import NetNamespace
+
+
+def sysctl_path(name: str) -> str:
+    """``net.ipv4.tcp_ecn`` -> ``/proc/sys/net/ipv4/tcp_ecn``."""
+    return "/proc/sys/" + name.replace(".", "/")
+
+
+def write_sysctl(netns: NetNamespace, name: str, value: str) -> None:
+    with netns.entered(), open(sysctl_path(name), "w") as f:
+        f.write(value)
+
+
+def read_sysctl(netns: NetNamespace, name: str) -> str:
+    with netns.entered(), open(sysctl_path(name)) as f:
+        return f.read().strip()
