@@ -68,7 +68,7 @@ class Host(testinfra.host.Host):  # type: ignore[misc]  # testinfra is untyped h
     def open_socket(
         self,
         family: int = socket.AF_INET,
-        type: int = socket.SOCK_STREAM,  # noqa: A002 - the name socket.socket uses
+        type: int = socket.SOCK_STREAM,
         proto: int = 0,
     ) -> socket.socket:
         """A Python socket that lives in this host's namespace, usable from any thread."""
@@ -147,7 +147,7 @@ class Host(testinfra.host.Host):  # type: ignore[misc]  # testinfra is untyped h
         *,
         timeout: float = 30.0,
         check: bool = True,
-        input: str | None = None,  # noqa: A002 - the name subprocess.run uses
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run a program inside this host to completion and return its output."""
         wrapper, fds = self.wrapper()

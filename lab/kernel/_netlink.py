@@ -71,3 +71,33 @@ class Netlink:
 
     def link_names(self) -> list[str]:
         return [str(link.get("ifname")) for link in self._ipr.link("dump")]
+
+    # --- read-only views, for snapshots of a namespace -------------------------
+
+    def describe_links(self) -> list[str]:
+        """One line per interface: name, kind, MTU, up or down."""
+        lines = []
+        for link in self._ipr.link("dump"):
+            info = link.get_attr("IFLA_LINKINFO")
+            kind = info.get_attr("IFLA_INFO_KIND") if info is not None else "-"
+            state = "up" if link["flags"] & 1 else "down"
+            lines.append(
+                f"{link.get_attr('IFLA_IFNAME')} {kind} mtu {link.get_attr('IFLA_MTU')} {state}"
+            )
+        return sorted(lines)
+
+    def describe_addresses(self) -> list[str]:
+        return sorted(
+            f"{a['index']} {a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}"
+            for a in self._ipr.addr("dump")
+        )
+
+    def describe_routes(self) -> list[str]:
+        lines = []
+        for family in (2, 10):  # AF_INET, AF_INET6
+            for r in self._ipr.route("dump", family=family):
+                lines.append(
+                    f"table {r.get_attr('RTA_TABLE')} {r.get_attr('RTA_DST')}/{r['dst_len']} "
+                    f"via {r.get_attr('RTA_GATEWAY')} oif {r.get_attr('RTA_OIF')} type {r['type']}"
+                )
+        return sorted(lines)

@@ -92,4 +92,3 @@ class NetNamespace:
 def current_inode() -> int:
     """The inode of the calling thread's network namespace."""
     return os.stat(_THREAD_NETNS).st_ino
-

@@ -50,9 +50,7 @@ def enter_user_namespace() -> None:
             f"or {_FIX}"
         )
     try:
-        _syscalls.unshare(
-            _syscalls.CLONE_NEWUSER | _syscalls.CLONE_NEWNS | _syscalls.CLONE_NEWNET
-        )
+        _syscalls.unshare(_syscalls.CLONE_NEWUSER | _syscalls.CLONE_NEWNS | _syscalls.CLONE_NEWNET)
     except OSError as error:
         raise PrivilegeError(
             f"this kernel refused an unprivileged user namespace ({error.strerror}); {_FIX}"
@@ -84,7 +82,7 @@ def ensure_privileges(*, allow_user_namespace: bool = True) -> Privilege:
     if _state is not None:
         return _state
     if _can_create_netns():
-        _state = Privilege.USER_NAMESPACE if _in_child_userns() else Privilege.ROOT
+        _state = Privilege.USER_NAMESPACE if in_user_namespace() else Privilege.ROOT
         return _state
     if not allow_user_namespace:
         raise PrivilegeError(f"this process may not create network namespaces; {_FIX}")
@@ -95,7 +93,7 @@ def ensure_privileges(*, allow_user_namespace: bool = True) -> Privilege:
     return _state
 
 
-def _in_child_userns() -> bool:
+def in_user_namespace() -> bool:
     """True inside a user namespace (uid 0 mapped from some other uid)."""
     with open("/proc/self/uid_map") as f:
         first = f.read().split()

@@ -15,6 +15,7 @@ program, and nothing is left on disk), readable at any time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -64,8 +65,9 @@ class Process:
     ) -> None:
         self.argv = list(argv)
         self.host = host
-        self._out = tempfile.TemporaryFile()
-        self._err = tempfile.TemporaryFile()
+        # Kept open for the program's life and closed by close(): no `with` fits.
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
         full_env = None if env is None else {**os.environ, **env}
         try:
             self._popen = subprocess.Popen(
@@ -122,10 +124,8 @@ class Process:
     def signal(self, signum: int) -> None:
         """Send `signum` to the program's whole process group."""
         if self._popen.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # exited between poll and kill
                 os.killpg(self._popen.pid, signum)
-            except ProcessLookupError:  # exited between poll and kill
-                pass
 
     def stop(self, timeout: float = 2.0) -> int:
         """SIGTERM the process group, SIGKILL it after `timeout` s; returns the exit status."""

@@ -1,0 +1,65 @@
+# One entry point for people and CI: `make lab` runs the demo, `make test` runs every check.
+# Both install what they need first: Debian packages when missing (scripts/install-deps)
+# and a virtualenv in .venv with the package and its test extras.
+
+# Debian's own python3 first: a venv built on it works for every user of the machine.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+PYTEST_ARGS ?=
+
+INSTALL_DEPS := scripts/install-deps
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.PHONY: help deps venv lab test lint bench chaos clean FORCE
+
+help: ## List the targets (the default).
+	@echo "Usage: make TARGET   (PYTEST_ARGS='...' passes options to pytest)"
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-7s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+deps: ## Install the Debian packages that are missing (needs root only if some are).
+	$(INSTALL_DEPS)
+
+venv: $(STAMP) ## Create .venv and install the package with its test extras.
+
+# A venv whose python cannot import pip (copied from another machine, made
+# before python3-venv was installed, python upgraded) is rebuilt even if the
+# stamp looks fresh. Expanded only when make looks at the stamp.
+venv_healthy = $(shell $(BIN)/python -c 'import pip' >/dev/null 2>&1 && echo yes)
+
+.SECONDEXPANSION:
+$(STAMP): pyproject.toml $$(if $$(venv_healthy),,FORCE) | deps
+	@if ! $(BIN)/python -c 'import pip' >/dev/null 2>&1; then \
+	    echo "Creating $(VENV) with $(PYTHON)"; \
+	    rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); \
+	fi
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+FORCE:
+
+lab: $(STAMP) ## Build two-hosts, run a real TCP exchange, show both ends' ss, tear down.
+	$(BIN)/lab demo
+
+test: lint ## Everything: ruff, mypy, then pytest -n 2 (the CI job).
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint and format check) and mypy only.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP) ## Run scripts/bench-build (how long topologies take to build).
+	$(BIN)/python scripts/bench-build
+
+chaos: $(STAMP) ## Run scripts/chaos (reliability checks).
+	$(BIN)/python scripts/chaos
+
+clean: ## Remove .venv and tool caches.
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,147 @@
+"""The pytest plugin: fixtures, marker, option, privileges; run in pytester sessions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, real_root
+
+USING_FIXTURES = """
+    import pytest
+
+    def test_default_is_two_hosts(lab):
+        assert sorted(lab.hosts) == ["client", "server"]
+
+    @pytest.mark.topology("routed")
+    def test_marker_picks_the_topology(lab):
+        assert "router" in lab.hosts
+
+    def test_factory_builds_several(lab_factory):
+        first, second = lab_factory("two-hosts"), lab_factory("lan")
+        assert first["client"].netns.inode != second["alice"].netns.inode
+
+    def test_pure():
+        assert True
+"""
+
+
+def test_fixtures_marker_and_factory(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(USING_FIXTURES)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=4)
+
+
+def test_option_chooses_the_default_topology(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_default(lab):
+            assert lab.name == "dual-stack"
+        """
+    )
+    result = pytester.runpytest_subprocess("--lab-topology", "dual-stack")
+    result.assert_outcomes(passed=1)
+
+
+def test_bad_topology_fails_the_test_with_the_message(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.topology("no-such-topology")
+        def test_x(lab):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*no-such-topology*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_markers_are_registered_and_fixtures_documented(pytester: pytest.Pytester) -> None:
+    markers = pytester.runpytest_subprocess("--markers")
+    markers.stdout.fnmatch_lines(["*@pytest.mark.topology(name_or_path)*", "*@pytest.mark.kernel*"])
+    fixtures = pytester.runpytest_subprocess("--fixtures")
+    fixtures.stdout.fnmatch_lines(
+        ["lab -- *", "*A started lab*", "lab_factory -- *", "*Start labs on demand*"]
+    )
+
+
+def test_xdist_workers_build_labs_without_collisions(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", range(8))
+        def test_many(lab, n):
+            with lab["server"].listen(8080):
+                lab["client"].connect(lab["server"].address(), 8080).close()
+        """
+    )
+    pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider").assert_outcomes(passed=8)
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory another user can read, with a small test file in it."""
+    path = Path(tempfile.mkdtemp(prefix="lab-unpriv-"))
+    path.chmod(0o755)
+    (path / "test_example.py").write_text(textwrap.dedent(USING_FIXTURES))
+    yield path
+    shutil.rmtree(path)
+
+
+def as_nobody(directory: Path, *pytest_args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+            sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *pytest_args,
+        ],
+        cwd=directory,
+        env={**os.environ, "HOME": str(directory), "LAB_TOPOLOGIES": str(REPO / "topologies")},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )  # fmt: skip
+
+
+def nobody_can_run_python() -> bool:
+    return (
+        real_root()
+        and subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", ""],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
+
+
+needs_nobody = pytest.mark.skipif(
+    not nobody_can_run_python(),
+    reason="needs real root to switch to user nobody, and a Python that nobody may run "
+    "(make builds .venv on /usr/bin/python3 for that)",
+)
+
+
+@needs_nobody
+def test_unprivileged_user_runs_labs_in_a_user_namespace(shared_dir: Path) -> None:
+    done = as_nobody(shared_dir)
+    assert "4 passed" in done.stdout, done.stdout + done.stderr
+
+
+@needs_nobody
+def test_without_privileges_kernel_tests_skip_with_the_fix(shared_dir: Path) -> None:
+    done = as_nobody(shared_dir, "--lab-no-userns", "-rs")
+    assert "1 passed, 3 skipped" in done.stdout, done.stdout + done.stderr
+    assert "needs network namespaces" in done.stdout
+    assert "run as root (sudo make test)" in done.stdout

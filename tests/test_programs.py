@@ -1,0 +1,143 @@
+"""Real programs inside lab hosts, and the testinfra view of a host."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from lab import HostError, Lab
+
+pytestmark = pytest.mark.kernel
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_gone(pid: int, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_http_server_and_curl_across_the_link(lab: Lab) -> None:
+    server, client = lab["server"], lab["client"]
+    web = server.popen(["python3", "-m", "http.server", "8000", "--bind", server.address()])
+    server.wait_listening(8000)
+    done = client.exec(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{server.address()}:8000/"]
+    )
+    assert done.stdout == "200"
+    web.stop()
+    assert '"GET / HTTP/1.1" 200' in web.stderr  # http.server logs requests to stderr
+
+
+def test_netcat_pair(lab: Lab) -> None:
+    server, client = lab["server"], lab["client"]
+    listener = server.popen(["nc", "-l", "-N", server.address(), "7000"])
+    server.wait_listening(7000)
+    client.exec(["nc", "-N", server.address(), "7000"], input="over the veth\n")
+    assert listener.wait(timeout=5) == 0
+    assert listener.stdout == "over the veth\n"
+
+
+def test_teardown_stops_programs_and_their_children() -> None:
+    with Lab("two-hosts") as lab:
+        leader = lab["server"].popen(["sh", "-c", "sleep 600 & echo $!; wait"])
+        deadline = time.monotonic() + 5
+        while not leader.stdout.strip() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        child = int(leader.stdout.strip())
+        assert alive(leader.pid)
+        assert alive(child)
+    assert wait_gone(leader.pid)
+    assert wait_gone(child)
+
+
+def test_programs_die_with_a_killed_test_process(tmp_path: object) -> None:
+    # A Python process builds a lab, starts `sleep`, reports its pid and is SIGKILLed.
+    code = textwrap.dedent(
+        """
+        import sys, time
+        from lab import Lab
+        lab = Lab("two-hosts").start()
+        p = lab["server"].popen(["sleep", "600"])
+        print(p.pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    pid = int(proc.stdout.readline())
+    assert alive(pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert wait_gone(pid), f"sleep {pid} outlived its killed parent"
+
+
+def test_stop_escalates_to_sigkill(lab: Lab) -> None:
+    stubborn = lab["client"].popen(["sh", "-c", "trap '' TERM; sleep 600 & wait"])
+    time.sleep(0.05)
+    assert stubborn.stop(timeout=0.2) == -signal.SIGKILL
+
+
+def test_exec_reports_failures_with_output(lab: Lab) -> None:
+    with pytest.raises(HostError, match=r"'ls /nonexistent' on host client exited with status 2"):
+        lab["client"].exec(["ls", "/nonexistent"])
+    assert lab["client"].exec(["false"], check=False).returncode == 1
+
+
+def test_popen_refuses_a_string(lab: Lab) -> None:
+    with pytest.raises(TypeError, match="list of arguments"):
+        lab["client"].popen("sleep 1")  # type: ignore[arg-type]
+
+
+def test_ss_shows_the_hosts_own_sockets(lab: Lab) -> None:
+    server, client = lab["server"], lab["client"]
+    with server.listen(8080), client.connect(server.address(), 8080):
+        assert f"{server.address()}:8080" in client.ss()
+        listening = server.ss("-tln")
+        assert "LISTEN" in listening
+        assert ":8080" in listening
+    assert ":8080" not in lab["client"].ss("-tln")
+
+
+def test_testinfra_modules_look_inside_the_host(lab: Lab) -> None:
+    server, client = lab["server"], lab["client"]
+    with server.listen(8080, server.address()):
+        assert server.socket(f"tcp://{server.address()}:8080").is_listening
+        assert not client.socket("tcp://0.0.0.0:8080").is_listening
+    addresses = client.interface("eth0").addresses
+    assert client.address() in addresses
+    assert client.interface("eth0").speed == 10000  # veth, read from the host's own /sys
+    assert client.sysctl("net.ipv4.ip_forward") == 0
+    result = client.run("hostname -I")
+    assert result.succeeded
+    assert client.address() in result.stdout
+    assert client.backend.get_pytest_id() == "lab:client"
+
+
+def test_process_output_is_readable_while_it_runs(lab: Lab) -> None:
+    proc = lab["client"].popen(["sh", "-c", "echo first; echo oops >&2; sleep 600"])
+    deadline = time.monotonic() + 5
+    while "first" not in proc.stdout and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.stdout == "first\n"
+    assert proc.stderr == "oops\n"
+    assert proc.running
+    proc.stop()
+    assert not proc.running
+    assert os.path.exists(f"/proc/{os.getpid()}")
