@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import real_root
 
 from lab.cli import main
-from tests.conftest import real_root
 
 
 def lab_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import REPO, real_root
+from support import REPO, real_root
 
 USING_FIXTURES = """
     import pytest
@@ -89,6 +88,9 @@ def test_xdist_workers_build_labs_without_collisions(pytester: pytest.Pytester) 
     pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider").assert_outcomes(passed=8)
 
 
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A directory another user can read, with a small test file in it."""
@@ -101,29 +103,21 @@ def shared_dir() -> Iterator[Path]:
 
 def as_nobody(directory: Path, *pytest_args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-            sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *pytest_args,
-        ],
+        [*NOBODY, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *pytest_args],
         cwd=directory,
         env={**os.environ, "HOME": str(directory), "LAB_TOPOLOGIES": str(REPO / "topologies")},
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
-    )  # fmt: skip
+    )
 
 
 def nobody_can_run_python() -> bool:
-    return (
-        real_root()
-        and subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", ""],
-            capture_output=True,
-            check=False,
-        ).returncode
-        == 0
-    )
+    if not real_root():
+        return False
+    done = subprocess.run([*NOBODY, sys.executable, "-c", ""], capture_output=True, check=False)
+    return done.returncode == 0
 
 
 needs_nobody = pytest.mark.skipif(

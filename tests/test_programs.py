@@ -67,7 +67,7 @@ def test_teardown_stops_programs_and_their_children() -> None:
     assert wait_gone(child)
 
 
-def test_programs_die_with_a_killed_test_process(tmp_path: object) -> None:
+def test_programs_die_with_a_killed_test_process() -> None:
     # A Python process builds a lab, starts `sleep`, reports its pid and is SIGKILLed.
     code = textwrap.dedent(
         """
@@ -79,12 +79,11 @@ def test_programs_die_with_a_killed_test_process(tmp_path: object) -> None:
         time.sleep(600)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    pid = int(proc.stdout.readline())
-    assert alive(pid)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        pid = int(proc.stdout.readline())
+        assert alive(pid)
+        proc.send_signal(signal.SIGKILL)
     assert wait_gone(pid), f"sleep {pid} outlived its killed parent"
 
 

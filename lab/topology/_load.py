@@ -1,0 +1,174 @@
+"""Finding topologies by name or path, and loading them from YAML text or Python data.
+
+Every way in (`load`, `loads`, `from_dict`) ends in the same three steps: read
+the fields (`_schema`), check how they fit together (`_validate`), fill in what
+was left out (`_resolve`). So a dict from Python gets exactly the checks and
+messages that a file does.
+
+A bare name such as ``two-hosts`` is looked up as ``two-hosts.yaml`` (then
+``.yml``) in, first to last: each directory of `search_path` if given, else the
+directories in ``$LAB_TOPOLOGIES`` (separated by ``os.pathsep``), then
+``./topologies``, then the ``topologies/`` directory of this repository.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from lab._errors import TopologyError
+from lab.topology._model import Topology
+from lab.topology._names import default_topology_name
+from lab.topology._reader import At, kind
+from lab.topology._resolve import resolve
+from lab.topology._schema import TOPOLOGY
+from lab.topology._validate import check
+from lab.topology._yaml import parse
+
+ENVIRONMENT_VARIABLE: Final = "LAB_TOPOLOGIES"
+_REPOSITORY_TOPOLOGIES: Final = Path(__file__).resolve().parents[2] / "topologies"
+_SUFFIXES: Final = (".yaml", ".yml")
+_START: Final = "start from topologies/two-hosts.yaml, which has hosts: and links:"
+
+# Why a file cannot be read, most specific first: (error class, problem, fix).
+_UNREADABLE: Final[tuple[tuple[type[OSError], str, str], ...]] = (
+    (
+        FileNotFoundError,
+        "there is no such file",
+        "check the path, or give the name of a topology: {names}",
+    ),
+    (IsADirectoryError, "this is a directory, not a topology file", "name a .yaml file in it"),
+    (
+        PermissionError,
+        "this file cannot be read: permission denied",
+        "make it readable (chmod a+r), or copy it somewhere you can read",
+    ),
+    (OSError, "this file cannot be read: {error}", "check the path and the file"),
+)
+
+
+def load(
+    name_or_path: str | os.PathLike[str], *, search_path: Sequence[Path] | None = None
+) -> Topology:
+    """The topology in a file, given by path or by name (``two-hosts``)."""
+    if _is_path(name_or_path):
+        source = os.fspath(name_or_path)  # errors name the file the way the caller did
+        path = Path(source)
+    else:
+        path = _find(os.fspath(name_or_path), topology_dirs(search_path))
+        source = str(path)
+    return loads(_read(path, source, search_path), source=source)
+
+
+def loads(text: str, *, source: str) -> Topology:
+    """The topology in YAML `text`; `source` names it in errors and in `Topology.source`."""
+    return from_dict(parse(text, source), source=source)
+
+
+def from_dict(data: object, *, source: str = "<python>") -> Topology:
+    """The topology described by plain data, with the same schema and checks as a file."""
+    root = At(source)
+    if data is None:
+        raise root.error(
+            "the topology is empty: there is nothing but blank lines or comments", _START
+        )
+    if not isinstance(data, Mapping):
+        raise root.error(
+            f"the top level is {kind(data)}, but a topology is a mapping of hosts:, links: "
+            "and bridges:",
+            _START,
+        )
+    draft = TOPOLOGY(data, root)
+    name = draft.name or default_topology_name(_stem(source), root.key("name"))
+    check(draft)
+    return resolve(draft, name, source)
+
+
+def available(*, search_path: Sequence[Path] | None = None) -> list[str]:
+    """The names of the topologies that `load` finds by name, sorted."""
+    names: set[str] = set()
+    for directory in topology_dirs(search_path):
+        try:
+            entries = list(directory.iterdir())
+        except OSError:
+            continue  # missing or unreadable directories simply hold no topologies
+        names.update(p.stem for p in entries if p.suffix in _SUFFIXES and p.is_file())
+    return sorted(names)
+
+
+def topology_dirs(search_path: Sequence[Path] | None = None) -> list[Path]:
+    """The directories searched for topology names, in order, without repeats."""
+    if search_path is not None:
+        candidates = [Path(p) for p in search_path]
+    else:
+        variable = os.environ.get(ENVIRONMENT_VARIABLE, "")
+        candidates = [Path(p) for p in variable.split(os.pathsep) if p]
+        candidates += [Path("topologies"), _REPOSITORY_TOPOLOGIES]
+    unique: dict[Path, Path] = {}
+    for directory in candidates:
+        unique.setdefault(directory.resolve(), directory)
+    return list(unique.values())
+
+
+def _is_path(name_or_path: str | os.PathLike[str]) -> bool:
+    """Whether `name_or_path` is a path: path-like, has a separator, or ends in .yaml/.yml."""
+    if not isinstance(name_or_path, str):
+        return True
+    return "/" in name_or_path or os.sep in name_or_path or name_or_path.endswith(_SUFFIXES)
+
+
+def _find(name: str, directories: list[Path]) -> Path:
+    """The file of topology `name` in the first of `directories` that has it."""
+    for directory in directories:
+        for suffix in _SUFFIXES:
+            candidate = directory / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    names = available(search_path=directories)
+    close = difflib.get_close_matches(name, names, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    searched = ", ".join(str(d) for d in directories)
+    raise TopologyError(
+        name,
+        "",
+        f"there is no topology called '{name}' (looked in {searched})",
+        f"{guess}available: {', '.join(names) or 'none'}; or give the path of a .yaml file",
+    )
+
+
+def _read(path: Path, source: str, search_path: Sequence[Path] | None) -> str:
+    """The text of topology file `path`, or a TopologyError saying why it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        for cls, problem, fix in _UNREADABLE:
+            if isinstance(error, cls):
+                names = ", ".join(available(search_path=search_path)) or "none"
+                raise TopologyError(
+                    source, "", problem.format(error=error.strerror), fix.format(names=names)
+                ) from None
+        raise  # pragma: no cover - the last row of _UNREADABLE matches every OSError
+    except ValueError:
+        # pathlib refuses paths with NUL bytes this way
+        raise TopologyError(
+            source, "", "this is not a usable file name", "check the path"
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise TopologyError(
+            source,
+            f"byte {error.start}",
+            "the file is not UTF-8 text",
+            "save it as UTF-8 (it may be binary, or in another encoding)",
+        ) from None
+
+
+def _stem(source: str) -> str:
+    """The default topology name for `source`: ``topologies/lan.yaml`` -> ``lan``."""
+    if source.startswith("<") and source.endswith(">"):
+        return source[1:-1]
+    return Path(source).stem

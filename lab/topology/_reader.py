@@ -1,0 +1,288 @@
+"""Checking plain data (from YAML or Python) against tables of keys, with field paths.
+
+A *reader* is a function ``(value, at) -> T`` that returns the checked value or
+raises one `TopologyError` saying where (`At`) and how to fix it. `Shape` reads a
+mapping whose keys are listed in a table of `Key` objects; `list_of` and
+`mapping_of` read containers of anything another reader reads. The topology
+schema in `_schema` is built only from these pieces, so the whole schema is one
+table you can read from top to bottom.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+import reprlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Generic, NoReturn, TypeAlias, TypeVar, cast
+
+from lab._errors import TopologyError
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+K = TypeVar("K")
+V = TypeVar("V")
+
+Reader: TypeAlias = Callable[[object, "At"], T]
+"""Checks one value found at a place and returns it converted, or raises TopologyError."""
+
+_PLAIN_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+# Long or nested values are cut short so that an error stays one readable line.
+_SHORT: Final = reprlib.Repr()
+_SHORT.maxstring = 40
+_SHORT.maxother = 40
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
+_SHORT.maxlevel = 2
+
+# What to call a value's type in a message; bool before int because bool is an int.
+_KINDS: Final[tuple[tuple[type, str], ...]] = (
+    (type(None), "empty (null)"),
+    (bool, "a boolean"),
+    (int, "a whole number"),
+    (float, "a number with a fraction"),
+    (str, "a string"),
+    (bytes, "binary data"),
+    (datetime.datetime, "a date and time"),
+    (datetime.date, "a date"),
+    (Mapping, "a mapping"),
+    (list, "a list"),
+    (tuple, "a list"),
+    (set, "a set"),
+)
+
+BOOLEAN_HINT: Final = "YAML reads unquoted yes/no/on/off/true/false as booleans, so quote the name"
+
+
+def shown(value: object) -> str:
+    """`value` as a short repr for messages."""
+    return _SHORT.repr(value)
+
+
+def kind(value: object) -> str:
+    """What `value` is, in words: ``a string ('abc')``, ``empty (null)``."""
+    for cls, name in _KINDS:
+        if isinstance(value, cls):
+            return name if value is None else f"{name} ({shown(value)})"
+    return f"a {type(value).__name__} ({shown(value)})"
+
+
+@dataclass(frozen=True)
+class At:
+    """Where a value sits: the source (file or ``<python>``) and the field path in it."""
+
+    source: str
+    path: str = ""
+
+    def key(self, name: object) -> At:
+        """The place of mapping key `name` below this one."""
+        if isinstance(name, str) and _PLAIN_KEY.fullmatch(name):
+            step = name if not self.path else f".{name}"
+        else:
+            # Keys with dots or odd characters (sysctl names) stay readable in brackets.
+            step = f"[{shown(name)}]"
+        return At(self.source, self.path + step)
+
+    def index(self, position: int) -> At:
+        """The place of list item `position` below this one."""
+        return At(self.source, f"{self.path}[{position}]")
+
+    @property
+    def last(self) -> str:
+        """The last step of the path, for messages about a missing key."""
+        return re.split(r"[.\[]", self.path)[-1].rstrip("]")
+
+    def error(self, problem: str, fix: str) -> TopologyError:
+        """A TopologyError for this place; the caller raises it."""
+        return TopologyError(self.source, self.path, problem, fix)
+
+
+def text(value: object, at: At, wanted: str, fix: str) -> str:
+    """`value` if it is a string; otherwise an error saying it must be `wanted`."""
+    if not isinstance(value, str):
+        raise at.error(f"must be {wanted}, but it is {kind(value)}", fix)
+    return value
+
+
+def mapping(value: object, at: At, wanted: str, fix: str) -> Mapping[object, object]:
+    """`value` if it is a mapping; otherwise an error saying it must be `wanted`."""
+    if not isinstance(value, Mapping):
+        raise at.error(f"must be {wanted}, but it is {kind(value)}", fix)
+    return cast(Mapping[object, object], value)
+
+
+def sequence(value: object, at: At, wanted: str, fix: str) -> Sequence[object]:
+    """`value` if it is a list or tuple; otherwise an error saying it must be `wanted`."""
+    if not isinstance(value, list | tuple):
+        raise at.error(f"must be {wanted}, but it is {kind(value)}", fix)
+    return cast(Sequence[object], value)
+
+
+def boolean(value: object, at: At) -> bool:
+    """Read true or false."""
+    if not isinstance(value, bool):
+        raise at.error(f"must be true or false, but it is {kind(value)}", "write true or false")
+    return value
+
+
+def integer(low: int, high: int, example: int) -> Reader[int]:
+    """A reader of whole numbers from `low` to `high`."""
+
+    def read(value: object, at: At) -> int:
+        """Check that `value` is an int (not a bool) in range."""
+        fix = f"write a number such as {at.last}: {example}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, str) and value.strip().isdecimal():
+                fix += " (without quotes)"
+            raise at.error(
+                f"must be a whole number from {low} to {high}, but it is {kind(value)}", fix
+            )
+        if not low <= value <= high:
+            raise at.error(f"{value} is outside the allowed range {low} to {high}", fix)
+        return value
+
+    return read
+
+
+def plain_text(value: object, at: At) -> str:
+    """Read any string, such as a description; surrounding blank space is dropped."""
+    return text(value, at, "a string", f"write {at.last}: followed by text").strip()
+
+
+def list_of(
+    item: Reader[T], wanted: str, fix: str, *, single: bool = False
+) -> Reader[tuple[T, ...]]:
+    """A reader of lists whose items `item` reads; with `single`, one bare item is a list of one."""
+
+    def read(value: object, at: At) -> tuple[T, ...]:
+        """Read every item, each at its index."""
+        if single and isinstance(value, str):
+            return (item(value, at),)
+        items = sequence(value, at, wanted, fix)
+        return tuple(item(v, at.index(i)) for i, v in enumerate(items))
+
+    return read
+
+
+def mapping_of(
+    key: Callable[[object, At], K], value: Reader[V], wanted: str, fix: str
+) -> Reader[tuple[tuple[K, V], ...]]:
+    """A reader of mappings with free keys (host names, sysctl names), kept in order.
+
+    `key` gets the key and the place of its value, so its errors point there.
+    """
+
+    def read(data: object, at: At) -> tuple[tuple[K, V], ...]:
+        """Read every key and value, in order."""
+        entries = mapping(data, at, wanted, fix)
+        return tuple((key(k, at.key(k)), value(v, at.key(k))) for k, v in entries.items())
+
+    return read
+
+
+@dataclass(frozen=True)
+class Located(Generic[T_co]):
+    """A checked value and the place it was read from, for later errors about it."""
+
+    value: T_co
+    at: At
+
+
+def located(read: Reader[T]) -> Reader[Located[T]]:
+    """A reader that keeps the place of each value `read` returns."""
+    return lambda value, at: Located(read(value, at), at)
+
+
+Absent: TypeAlias = Callable[[At, str], T]
+"""What a key stands for when it is missing or null; gets its place and "missing"/"empty"."""
+
+
+def default(value: T) -> Absent[T]:
+    """A missing or null key means `value`."""
+    return lambda at, how: value
+
+
+def required(fix: str, problem: str | None = None) -> Absent[NoReturn]:
+    """A missing or null key is an error; `problem` replaces the usual "'x' is missing"."""
+
+    def fail(at: At, how: str) -> NoReturn:
+        """Raise the error for the key at `at`."""
+        raise at.error(problem or f"'{at.last}' is {how}", fix)
+
+    return fail
+
+
+@dataclass(frozen=True)
+class Key(Generic[T_co]):
+    """One allowed key of a mapping: its name, how to read it, what its absence means."""
+
+    name: str
+    read: Reader[T_co]
+    absent: Absent[T_co]
+
+
+class Record:
+    """The checked values of one mapping, looked up by their `Key`."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        """Wrap the values `Shape` read, by key name."""
+        self._values = values
+
+    def __getitem__(self, key: Key[T]) -> T:
+        """The value read for `key` (or what its absence means)."""
+        # Shape stored exactly what key.read or key.absent returned under key.name.
+        return cast(T, self._values[key.name])
+
+
+@dataclass(frozen=True)
+class Shape(Generic[T]):
+    """A reader of mappings with a fixed table of keys, built into a `T` by `build`.
+
+    Keys are checked first (unknown keys and typos, in file order), then values in
+    file order, then missing keys in table order.
+    """
+
+    wanted: str
+    """What the mapping is, for type errors: "a link with endpoints: and mtu:"."""
+    keys: tuple[Key[object], ...]
+    build: Callable[[Record, At], T]
+    fix: str
+    """How to write the mapping right, for type errors."""
+    null_is_empty: bool = False
+    """Whether null means an empty mapping, as for ``client:`` with no options."""
+
+    def __call__(self, value: object, at: At) -> T:
+        """Check the mapping `value` against the table and build it."""
+        if value is None and self.null_is_empty:
+            value = {}
+        data = mapping(value, at, self.wanted, self.fix)
+        table = {k.name: k for k in self.keys}
+        for name in data:
+            if name not in table:
+                raise _unknown_key(name, table, at)
+        values: dict[str, object] = {}
+        for name, raw in data.items():
+            spec = table[cast(str, name)]
+            place = at.key(name)
+            values[spec.name] = (
+                spec.absent(place, "empty") if raw is None else spec.read(raw, place)
+            )
+        for spec in self.keys:
+            if spec.name not in values:
+                values[spec.name] = spec.absent(at.key(spec.name), "missing")
+        return self.build(Record(values), at)
+
+
+def _unknown_key(name: object, table: Mapping[str, Key[object]], at: At) -> TopologyError:
+    """The error for a key that `table` does not list, with the closest allowed key."""
+    allowed = ", ".join(table)
+    if not isinstance(name, str):
+        hint = f"{BOOLEAN_HINT}; " if isinstance(name, bool) else ""
+        return at.key(name).error(
+            f"key {shown(name)} is {kind(name)}, not a key name", f"{hint}allowed keys: {allowed}"
+        )
+    close = difflib.get_close_matches(name, list(table), n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return at.key(name).error(f"unknown key '{name}'", f"{guess}allowed keys here: {allowed}")

@@ -1,0 +1,48 @@
+"""Helpers shared by lab's own tests (importable: tests/ is on sys.path under pytest)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.kernel._privileges import in_user_namespace
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def real_root() -> bool:
+    """Root of the machine itself, not root mapped inside a user namespace."""
+    return os.geteuid() == 0 and not in_user_namespace()
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What this process holds: descriptors, threads, live child processes."""
+
+    fds: frozenset[str]
+    threads: int
+    children: frozenset[int]
+
+    @classmethod
+    def now(cls) -> Resources:
+        children = Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()
+        return cls(
+            fds=frozenset(os.listdir("/proc/self/fd")),
+            threads=len(os.listdir("/proc/self/task")),
+            children=frozenset(int(c) for c in children),
+        )
+
+    def leaked_since(self, before: Resources) -> list[str]:
+        leaks = [f"fd {fd} -> {_target(fd)}" for fd in sorted(self.fds - before.fds)]
+        if self.threads > before.threads:
+            leaks.append(f"{self.threads - before.threads} more threads")
+        leaks += [f"child process {pid}" for pid in sorted(self.children - before.children)]
+        return leaks
+
+
+def _target(fd: str) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return "?"
