@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support import Resources, real_root
+from support import Resources, leaks_since, real_root
 
 from lab import take_snapshot
 
@@ -29,5 +29,5 @@ def no_leaks() -> Iterator[None]:
     """Fail the test if it leaves descriptors, threads or child processes behind."""
     before = Resources.now()
     yield
-    leaks = Resources.now().leaked_since(before)
+    leaks = leaks_since(before)
     assert not leaks, "left behind: " + ", ".join(leaks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,3 +47,14 @@ def _target(fd: str) -> str:
         return os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
         return "?"
+
+
+def leaks_since(before: Resources, settle: float = 1.0) -> list[str]:
+    """What was left since `before`, allowing `settle` s for exiting threads to vanish.
+
+    A joined thread's kernel task can outlive Python's join() by a moment.
+    """
+    deadline = time.monotonic() + settle
+    while (leaks := Resources.now().leaked_since(before)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return leaks

@@ -25,6 +25,7 @@ import testinfra.host
 from lab._errors import HostError
 from lab.kernel import _syscalls
 from lab.kernel._mountns import create_mount_namespace
+from lab.kernel._netlink import Netlink
 from lab.kernel._netns import NetNamespace
 from lab.kernel._process import Process, wrapper_argv
 from lab.kernel._testinfra import NamespaceBackend
@@ -62,6 +63,14 @@ class Host(testinfra.host.Host):  # type: ignore[misc]  # testinfra is untyped h
             if address.version == version:
                 return str(address.ip)
         raise HostError(f"host {self.name} has no IPv{version} address in the topology")
+
+    def kernel_addresses(self) -> list[str]:
+        """The addresses the kernel has on this host's interfaces (lo and link-local too)."""
+        netlink = Netlink(self.netns)
+        try:
+            return netlink.addresses()
+        finally:
+            netlink.close()
 
     # --- sockets and callables ------------------------------------------------
 

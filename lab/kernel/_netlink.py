@@ -69,8 +69,9 @@ class Netlink:
     def add_route(self, to: Network, via: IP) -> None:
         self._ipr.route("add", dst=str(to), gateway=str(via))
 
-    def link_names(self) -> list[str]:
-        return [str(link.get("ifname")) for link in self._ipr.link("dump")]
+    def addresses(self) -> list[str]:
+        """Every address the kernel has in this namespace, without prefix."""
+        return [str(a.get_attr("IFA_ADDRESS")) for a in self._ipr.addr("dump")]
 
     # --- read-only views, for snapshots of a namespace -------------------------
 
