@@ -9,7 +9,7 @@ interface), then addresses, then routes (a gateway must be reachable).
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 
@@ -27,6 +27,14 @@ _ERRNO_HINTS = {
 }
 
 
+_SYSCTL_HINTS = {
+    errno.ENOENT: "no network namespace of this kernel has that sysctl: check its name under "
+    "/proc/sys/net, or remove it from hosts.{host}.sysctls",
+    errno.EINVAL: "the kernel refused that value: see the kernel's ip-sysctl documentation "
+    "for what it accepts, and fix hosts.{host}.sysctls",
+}
+
+
 @dataclass
 class Namespaces:
     """What `build` made: one namespace per host, and one per bridge (its switch)."""
@@ -36,13 +44,15 @@ class Namespaces:
 
 
 @contextmanager
-def _step(topology: Topology, where: str, what: str) -> Iterator[None]:
+def _step(
+    topology: Topology, where: str, what: str, hints: Mapping[int, str] = _ERRNO_HINTS
+) -> Iterator[None]:
     try:
         yield
     except (NetlinkError, OSError) as error:
         code = getattr(error, "code", None) or getattr(error, "errno", None) or 0
         reason = errno.errorcode.get(code, str(code))
-        hint = _ERRNO_HINTS.get(code, "see the kernel log (dmesg) for details")
+        hint = hints.get(code) or _ERRNO_HINTS.get(code, "see the kernel log (dmesg) for details")
         raise BuildError(
             f"building {topology.name} ({topology.source}): {where}: {what} failed: "
             f"{error} [{reason}]; {hint}"
@@ -54,8 +64,10 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
     made = Namespaces(hosts={}, switches={})
     netlink: dict[str, Netlink] = {}
 
-    def step(where: str, what: str) -> AbstractContextManager[None]:
-        return _step(topology, where, what)
+    def step(
+        where: str, what: str, hints: Mapping[int, str] = _ERRNO_HINTS
+    ) -> AbstractContextManager[None]:
+        return _step(topology, where, what, hints)
 
     with ExitStack() as local:  # netlink sockets: needed only while building
 
@@ -96,8 +108,9 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
                     netlink[label].set_up(peer, master=bridge.name)
 
         for host in topology.hosts:
+            hints = {code: hint.format(host=host.name) for code, hint in _SYSCTL_HINTS.items()}
             for name, value in host.sysctls:
-                with step(host.name, f"setting sysctl {name}={value}"):
+                with step(host.name, f"setting sysctl {name}={value}", hints):
                     write_sysctl(made.hosts[host.name], name, value)
 
         for endpoint in topology.endpoints():

@@ -146,11 +146,7 @@ class Process:
         except (ProcessLookupError, PermissionError):
             return
         deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(self._popen.pid, 0)
-            except ProcessLookupError:
-                return
+        while _live_members(self._popen.pid) and time.monotonic() < deadline:
             time.sleep(0.005)
 
     def close(self) -> None:
@@ -168,3 +164,20 @@ class Process:
     def __repr__(self) -> str:
         state = "running" if self.running else f"exited {self._popen.returncode}"
         return f"<Process {self.argv[0]!r} on {self.host} pid={self.pid} {state}>"
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Processes of group `pgid` that still run (zombies excluded: whoever adopted them reaps)."""
+    members = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # exited while we looked
+            continue
+        # After the command: state, ppid, pgrp.
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
