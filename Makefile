@@ -54,11 +54,11 @@ lint: $(STAMP) ## ruff (lint and format check) and mypy only.
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Run scripts/bench-build (how long topologies take to build).
-	$(BIN)/python scripts/bench-build
+bench: $(STAMP) ## Run scripts/bench_build.py (how long topologies take to build).
+	$(BIN)/python scripts/bench_build.py
 
-chaos: $(STAMP) ## Run scripts/chaos (reliability checks).
-	$(BIN)/python scripts/chaos
+chaos: $(STAMP) ## Run scripts/chaos.py (reliability checks).
+	$(BIN)/python scripts/chaos.py
 
 clean: ## Remove .venv and tool caches.
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -4,7 +4,7 @@ A `MachineSnapshot` records the host namespace's interfaces, addresses,
 routes, writable net.* sysctls and nftables ruleset, plus the pinned
 namespaces under /run/netns and the mount points of PID 1. Two snapshots
 compare with `diff`, which lists every difference in words. The test suite
-takes one before and after itself; `scripts/chaos` after every killed run.
+takes one before and after itself; `scripts/chaos.py` after every killed run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: build + teardown of labs, beside an `ip` shell-script baseline run now.
 
-    .venv/bin/python scripts/bench-build [--runs N] [--chain-runs N] [--hosts N]
+    .venv/bin/python scripts/bench_build.py [--runs N] [--chain-runs N] [--hosts N]
 
 Prints medians over repeated runs for:
   two-hosts   lab in-process (Lab(...).start(); close())   vs   an equivalent `ip` script
@@ -135,9 +135,7 @@ def main() -> int:
         remove_leftovers(tag)
     print(f"kernel {os.uname().release}, {os.cpu_count()} cores; medians of build + teardown")
     print("baseline: the same topology as a shell script of `ip` commands, measured now")
-    print(
-        f"{'topology':<14} {'lab ms':>9} {'target':>8} {'baseline ms':>12} {'ratio':>7}"
-    )
+    print(f"{'topology':<14} {'lab ms':>9} {'target':>8} {'baseline ms':>12} {'ratio':>7}")
     missed = 0
     for name, lab_ms, base_ms, target in rows:
         flag = "" if lab_ms <= target else "  MISSED"

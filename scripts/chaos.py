@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Chaos: run the test suite, SIGKILL it at a random moment, count what is left. Repeat.
 
-    .venv/bin/python scripts/chaos [--runs 20] [--seed N] [--max-delay S] [-- PYTEST ARGS]
+    .venv/bin/python scripts/chaos.py [--runs 20] [--seed N] [--max-delay S] [-- PYTEST ARGS]
 
-Each run starts pytest (the kernel tests by default) with a unique marker in
+Each run starts pytest (the whole suite by default) with a unique marker in
 its environment, kills the pytest process with SIGKILL after a random delay
 (as a crash would: its children get no warning), waits for the kernel to
 reclaim, then counts against a snapshot taken before the run:
@@ -35,8 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lab import MachineSnapshot, take_snapshot  # noqa: E402
-
-SETTLE_SECONDS = 15.0  # how long the kernel and orphaned test children get to finish
 
 
 def net_namespaces() -> set[str]:
@@ -87,7 +85,9 @@ def leftovers(before: MachineSnapshot, namespaces: set[str], mark: str) -> dict[
     }
 
 
-def one_run(pytest_argv: list[str], delay: float) -> tuple[bool, dict[str, list[str]]]:
+def one_run(
+    pytest_argv: list[str], delay: float, settle: float
+) -> tuple[bool, dict[str, list[str]]]:
     """Run pytest, SIGKILL it after `delay` s unless it ended; returns (killed, leftovers)."""
     mark = uuid.uuid4().hex
     before, namespaces = take_snapshot(), net_namespaces()
@@ -102,7 +102,7 @@ def one_run(pytest_argv: list[str], delay: float) -> tuple[bool, dict[str, list[
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         killed = True
-    deadline = time.monotonic() + SETTLE_SECONDS
+    deadline = time.monotonic() + settle
     while True:
         found = leftovers(before, namespaces, mark)
         if not any(found.values()) or time.monotonic() > deadline:
@@ -117,7 +117,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=None, help="seed for the kill moments")
     parser.add_argument("--min-delay", type=float, default=0.3)
-    parser.add_argument("--max-delay", type=float, default=12.0)
+    parser.add_argument("--max-delay", type=float, default=20.0)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=15.0,
+        help="seconds the kernel and orphaned test children get to finish before counting",
+    )
     parser.add_argument("pytest_args", nargs="*", help="after --: what pytest runs")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -134,8 +140,6 @@ def main() -> int:
         "-q",
         "-p",
         "no:cacheprovider",
-        "-m",
-        "kernel",
         *(args.pytest_args or ["tests"]),
     ]
     kinds = ["namespaces", "mounts", "interfaces", "processes", "host changes"]
@@ -145,7 +149,7 @@ def main() -> int:
     print(f"{'run':>3} {'killed at s':>11} " + " ".join(f"{k:>12}" for k in kinds))
     for run in range(1, args.runs + 1):
         delay = rng.uniform(args.min_delay, args.max_delay)
-        killed, found = one_run(pytest_argv, delay)
+        killed, found = one_run(pytest_argv, delay, args.settle)
         kills += killed
         for kind in kinds:
             totals[kind] += len(found[kind])
