@@ -9,9 +9,12 @@ interface), then addresses, then routes (a gateway must be reachable).
 from __future__ import annotations
 
 import errno
+import itertools
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
+from ipaddress import IPv6Address
 
 from lab._errors import BuildError
 from lab.kernel._netlink import Netlink, NetlinkError
@@ -26,6 +29,20 @@ _ERRNO_HINTS = {
     errno.EOPNOTSUPP: "this kernel lacks the feature (a module not built?)",
 }
 
+
+FIRST_VETH_INDEX = 1000
+"""Interface indexes given to the first end of each veth pair (see Netlink.add_veth)."""
+
+_LAB_DEFAULT_SYSCTLS = (
+    # Lab addresses are unique by validation, and link-local ones derive from random
+    # MACs: duplicate address detection would only hold IPv6 back for a second or two.
+    ("net.ipv6.conf.all.accept_dad", "0"),
+    ("net.ipv6.conf.default.accept_dad", "0"),
+)
+"""Set in every lab namespace before its interfaces exist; a host's own sysctls come later."""
+
+READY_TIMEOUT = 5.0
+"""Seconds a new lab may take to carry traffic; the kernel usually needs well under 1 ms."""
 
 _SYSCTL_HINTS = {
     errno.ENOENT: "no network namespace of this kernel has that sysctl: check its name under "
@@ -88,11 +105,18 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
         for host in topology.hosts:
             with step(host.name, "bringing lo up"):
                 netlink[host.name].set_up("lo")
+            ns = made.hosts[host.name]
+            for name, value in _LAB_DEFAULT_SYSCTLS:
+                with step(host.name, f"setting sysctl {name}={value}"):
+                    write_sysctl(ns, name, value, missing_ok=True)
 
+        indexes = itertools.count(FIRST_VETH_INDEX)
         for link in topology.links:
             a, b = link.a, link.b
             with step(f"{a.host} {a.ifname}", f"creating the veth pair to {b.host} {b.ifname}"):
-                netlink[a.host].add_veth(a.ifname, b.ifname, made.hosts[b.host], link.mtu)
+                netlink[a.host].add_veth(
+                    a.ifname, b.ifname, made.hosts[b.host], link.mtu, next(indexes)
+                )
             with step(f"{b.host} {b.ifname}", "bringing it up"):
                 netlink[b.host].set_up(b.ifname)
 
@@ -103,7 +127,9 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
             for i, port in enumerate(bridge.ports):
                 peer = f"port{i}"
                 with step(f"{port.host} {port.ifname}", f"creating the veth pair to {label}"):
-                    netlink[port.host].add_veth(port.ifname, peer, made.switches[label], bridge.mtu)
+                    netlink[port.host].add_veth(
+                        port.ifname, peer, made.switches[label], bridge.mtu, next(indexes)
+                    )
                 with step(label, f"adding {peer} to the bridge"):
                     netlink[label].set_up(peer, master=bridge.name)
 
@@ -122,7 +148,34 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
             for route in host.routes:
                 with step(host.name, f"adding route to {route.to} via {route.via}"):
                     netlink[host.name].add_route(route.to, route.via)
+
+        _wait_until_ready(topology, netlink)
     return made
+
+
+def _wait_until_ready(topology: Topology, netlink: Mapping[str, Netlink]) -> None:
+    """Return once every interface and address can carry traffic (see _rtnl_reader)."""
+    ipv6 = {
+        label: {a.ip for a in topology.addresses(label) if isinstance(a.ip, IPv6Address)}
+        for label in netlink
+    }
+    ignore = frozenset({"lo", *(bridge.name for bridge in topology.bridges)})
+    pending = set(netlink)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        waiting = {
+            label: netlink[label].reader.waiting_for(ipv6[label], ignore) for label in pending
+        }
+        pending = {label for label, what in waiting.items() if what}
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            detail = "; ".join(f"{label}: {', '.join(waiting[label])}" for label in sorted(pending))
+            raise BuildError(
+                f"building {topology.name} ({topology.source}): not ready after "
+                f"{READY_TIMEOUT} s: {detail}; the kernel's deferred work is stuck (see dmesg)"
+            )
+        time.sleep(0.0002)
 
 
 def _switch(bridge: str) -> str:

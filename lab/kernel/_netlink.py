@@ -13,6 +13,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from lab.kernel._netns import NetNamespace
+from lab.kernel._rtnl_reader import RtnlReader
 from lab.topology._model import IP, Address, Network
 
 IFA_F_NODAD = 0x02
@@ -28,25 +29,37 @@ class Netlink:
     def __init__(self, netns: NetNamespace) -> None:
         with netns.entered():
             self._ipr: Any = IPRoute()
+        self.reader = RtnlReader(netns)
         self._index: dict[str, int] = {}
 
     def close(self) -> None:
         self._ipr.close()
+        self.reader.close()
 
     def index(self, ifname: str) -> int:
-        """The interface index of `ifname`, looked up once."""
+        """The interface index of `ifname` (read through the fast reader, then cached)."""
         if ifname not in self._index:
-            found = self._ipr.link_lookup(ifname=ifname)
-            if not found:
-                raise NetlinkError(19, f"no interface {ifname}")
-            self._index[ifname] = found[0]
+            self._index = {name: index for name, (index, _) in self.reader.links().items()}
+        if ifname not in self._index:
+            raise NetlinkError(19, f"no interface {ifname}")
         return self._index[ifname]
 
-    def add_veth(self, ifname: str, peer: str, peer_netns: NetNamespace, mtu: int | None) -> None:
-        """A veth pair: `ifname` here (up), `peer` in `peer_netns` (down until set_up)."""
+    def add_veth(
+        self, ifname: str, peer: str, peer_netns: NetNamespace, mtu: int | None, index: int
+    ) -> None:
+        """A veth pair: `ifname` here (up, interface index `index`), `peer` in `peer_netns`.
+
+        The peer stays down until set_up. The explicit index matters: in fresh
+        namespaces both ends would get index 2, and the kernel's link watcher
+        treats a device whose peer has its own index as not urgent, delaying its
+        carrier (and so its traffic) by up to a second. With distinct indexes
+        both ends come up at once.
+        """
         extra = {} if mtu is None else {"mtu": mtu}
         peer_spec = {"ifname": peer, "net_ns_fd": peer_netns.fd, **extra}
-        self._ipr.link("add", ifname=ifname, kind="veth", state="up", peer=peer_spec, **extra)
+        self._ipr.link(
+            "add", ifname=ifname, index=index, kind="veth", state="up", peer=peer_spec, **extra
+        )
 
     def add_bridge(self, ifname: str, mtu: int | None) -> None:
         extra = {} if mtu is None else {"mtu": mtu}
@@ -55,7 +68,7 @@ class Netlink:
     def set_up(self, ifname: str, master: str | None = None) -> None:
         """Bring `ifname` up, enslaved to bridge `master` if given."""
         extra = {} if master is None else {"master": self.index(master)}
-        self._ipr.link("set", index=self.index(ifname), state="up", **extra)
+        self._ipr.link("set", ifname=ifname, state="up", **extra)
 
     def add_address(self, ifname: str, address: Address) -> None:
         self._ipr.addr(

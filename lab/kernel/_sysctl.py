@@ -15,9 +15,15 @@ def sysctl_path(name: str) -> str:
     return "/proc/sys/" + name.replace(".", "/")
 
 
-def write_sysctl(netns: NetNamespace, name: str, value: str) -> None:
-    with netns.entered(), open(sysctl_path(name), "w") as f:
-        f.write(value)
+def write_sysctl(netns: NetNamespace, name: str, value: str, *, missing_ok: bool = False) -> None:
+    """Set `name` in `netns`; with `missing_ok`, a sysctl this kernel lacks is no error."""
+    with netns.entered():
+        try:
+            with open(sysctl_path(name), "w") as f:
+                f.write(value)
+        except FileNotFoundError:
+            if not missing_ok:
+                raise
 
 
 def read_sysctl(netns: NetNamespace, name: str) -> str:

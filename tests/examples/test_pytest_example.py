@@ -3,12 +3,16 @@ import pytest
 
 def test_server_answers(lab):
     server, client = lab["server"], lab["client"]
-    with server.listen(8080) as listener, client.connect(server.address(), 8080) as conn:
+    with (
+        server.listen(8080, server.address()) as listener,
+        client.connect(server.address(), 8080) as conn,
+    ):
         accepted, _ = listener.accept()
-        conn.sendall(b"ping")
-        assert accepted.recv(4) == b"ping"
+        with accepted:
+            conn.sendall(b"ping")
+            assert accepted.recv(4) == b"ping"
+            assert "ESTAB" in client.ss()  # the real ss, inside the client
         assert server.socket(f"tcp://{server.address()}:8080").is_listening  # testinfra
-        assert "ESTAB" in client.ss()
 
 
 @pytest.mark.topology("routed")
