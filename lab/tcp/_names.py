@@ -1,0 +1,228 @@
+"""One vocabulary for TCP states and control flags, with every common alias.
+
+RFC 9293 names are canonical (``SYN-RECEIVED``, ``FIN-WAIT-1``); the names of
+Linux (``SYN_RECV``, ``TCP_FIN_WAIT1``), ``ss`` (``ESTAB``, ``SYN-RECV``),
+netstat, textbooks (``SYN_RCVD``) and tcpdump or scapy flag notations
+(``[S.]``, ``SA``, ``SYN/ACK``) are accepted everywhere a name is read.
+Pure: no kernel access.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+
+from lab._errors import LabError
+
+__all__ = ["TcpFlag", "TcpState", "UnknownNameError"]
+
+
+class UnknownNameError(LabError, ValueError):
+    """A state or flag name that no alias table knows."""
+
+
+def _squash(text: str) -> str:
+    """Case, separators and a ``TCP_`` prefix do not matter: ``syn_rcvd`` is ``SYN-RCVD``."""
+    squashed = re.sub(r"[\s_\-]+", "", text.strip().upper())
+    return re.sub(r"^TCPS?(?=[A-Z])", "", squashed)
+
+
+class TcpState(enum.Enum):
+    """A TCP connection state; the value is the RFC 9293 name."""
+
+    CLOSED = "CLOSED"
+    LISTEN = "LISTEN"
+    SYN_SENT = "SYN-SENT"
+    SYN_RECEIVED = "SYN-RECEIVED"
+    ESTABLISHED = "ESTABLISHED"
+    FIN_WAIT_1 = "FIN-WAIT-1"
+    FIN_WAIT_2 = "FIN-WAIT-2"
+    CLOSE_WAIT = "CLOSE-WAIT"
+    CLOSING = "CLOSING"
+    LAST_ACK = "LAST-ACK"
+    TIME_WAIT = "TIME-WAIT"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, name: str | TcpState) -> TcpState:
+        """The state `name` stands for, in any common spelling; UnknownNameError otherwise."""
+        if isinstance(name, TcpState):
+            return name
+        found = _STATE_ALIASES.get(_squash(name))
+        if found is None:
+            close = difflib.get_close_matches(_squash(name), _STATE_ALIASES, n=1)
+            hint = f"did you mean {_STATE_ALIASES[close[0]].value}? " if close else ""
+            raise UnknownNameError(
+                f"{name!r} is not a TCP state; {hint}use one of "
+                f"{', '.join(s.value for s in cls)} (or ss/Linux names such as ESTAB, SYN_RECV)"
+            )
+        return found
+
+    @classmethod
+    def from_kernel(cls, number: int) -> TcpState:
+        """The state of a Linux ``TCP_*`` number (include/net/tcp_states.h), as in sock_diag."""
+        try:
+            return _KERNEL_STATES[number]
+        except KeyError:
+            raise UnknownNameError(f"{number} is not a Linux TCP state number") from None
+
+    @property
+    def ss_name(self) -> str:
+        """How ``ss`` prints this state."""
+        return _SS_NAMES.get(self, self.value)
+
+
+# Every spelling, squashed (see _squash), of each state.
+_STATE_SPELLINGS: dict[TcpState, tuple[str, ...]] = {
+    TcpState.CLOSED: ("CLOSED", "CLOSE", "UNCONN"),
+    TcpState.LISTEN: ("LISTEN", "LISTENING"),
+    TcpState.SYN_SENT: ("SYNSENT",),
+    TcpState.SYN_RECEIVED: ("SYNRECEIVED", "SYNRECV", "SYNRCVD", "SYNRECVD", "NEWSYNRECV"),
+    TcpState.ESTABLISHED: ("ESTABLISHED", "ESTAB", "EST"),
+    TcpState.FIN_WAIT_1: ("FINWAIT1",),
+    TcpState.FIN_WAIT_2: ("FINWAIT2",),
+    TcpState.CLOSE_WAIT: ("CLOSEWAIT",),
+    TcpState.CLOSING: ("CLOSING",),
+    TcpState.LAST_ACK: ("LASTACK",),
+    TcpState.TIME_WAIT: ("TIMEWAIT",),
+}
+_STATE_ALIASES = {alias: state for state, aliases in _STATE_SPELLINGS.items() for alias in aliases}
+
+_KERNEL_STATES = {
+    1: TcpState.ESTABLISHED,
+    2: TcpState.SYN_SENT,
+    3: TcpState.SYN_RECEIVED,
+    4: TcpState.FIN_WAIT_1,
+    5: TcpState.FIN_WAIT_2,
+    6: TcpState.TIME_WAIT,
+    7: TcpState.CLOSED,
+    8: TcpState.CLOSE_WAIT,
+    9: TcpState.LAST_ACK,
+    10: TcpState.LISTEN,
+    11: TcpState.CLOSING,
+    12: TcpState.SYN_RECEIVED,  # TCP_NEW_SYN_RECV: a request socket, what ss shows as SYN-RECV
+}
+_SS_NAMES = {
+    TcpState.ESTABLISHED: "ESTAB",
+    TcpState.SYN_RECEIVED: "SYN-RECV",
+    TcpState.CLOSED: "UNCONN",
+}
+
+
+class TcpFlag(enum.IntFlag):
+    """TCP control flags, as bits of the header's flags byte."""
+
+    FIN = 0x01
+    SYN = 0x02
+    RST = 0x04
+    PSH = 0x08
+    ACK = 0x10
+    URG = 0x20
+    ECE = 0x40
+    CWR = 0x80
+
+    @classmethod
+    def parse(cls, text: str | TcpFlag | list[str] | tuple[str, ...]) -> TcpFlag:
+        """Flags in any common notation: ``SYN+ACK``, ``SYN/ACK``, ``SA``, ``[S.]``, a list."""
+        if isinstance(text, TcpFlag):
+            return text
+        if isinstance(text, (list, tuple)):
+            return cls._combine(text, str(text))
+        inner = text.strip()
+        if inner.startswith("[") and inner.endswith("]"):
+            inner = inner[1:-1]
+        tokens = [t for t in re.split(r"[+/,|\s]+", inner) if t]
+        return cls._combine(tokens, text)
+
+    @classmethod
+    def _combine(cls, tokens: list[str] | tuple[str, ...], original: str) -> TcpFlag:
+        flags = cls(0)
+        for token in tokens:
+            word = token.strip().upper()
+            if word in ("", "NONE", "-"):
+                continue
+            if word in _FLAG_WORDS:
+                flags |= _FLAG_WORDS[word]
+                continue
+            if all(letter in _FLAG_LETTERS for letter in word):
+                for letter in word:
+                    flags |= _FLAG_LETTERS[letter]
+                continue
+            raise UnknownNameError(
+                f"{original!r} is not a set of TCP flags: {token!r} is unknown; write names "
+                "joined by + (SYN+ACK), letters (SA), or tcpdump's notation ([S.])"
+            )
+        return flags
+
+    @property
+    def names(self) -> list[str]:
+        """The flags set, in the order people write them: ``["SYN", "ACK"]``, ``["FIN", "ACK"]``."""
+        return [flag.name for flag in _DISPLAY_ORDER if flag in self and flag.name]
+
+    @property
+    def label(self) -> str:
+        """``SYN+ACK``; ``none`` when no flag is set."""
+        return "+".join(self.names) or "none"
+
+    @property
+    def tcpdump(self) -> str:
+        """tcpdump's notation: ``[S.]`` for SYN+ACK, ``[P.]`` for PSH+ACK."""
+        letters = "".join(_TCPDUMP_LETTERS[f] for f in _TCPDUMP_ORDER if f in self)
+        return f"[{letters or 'none'}]"
+
+
+_FLAG_WORDS = {
+    **{flag.name: flag for flag in TcpFlag if flag.name},
+    "RESET": TcpFlag.RST,
+    "PUSH": TcpFlag.PSH,
+    "URGENT": TcpFlag.URG,
+    "FINISH": TcpFlag.FIN,
+    "SYNCHRONIZE": TcpFlag.SYN,
+    "ACKNOWLEDGE": TcpFlag.ACK,
+}
+# scapy's letters (FSRPAUEC) and tcpdump's ('.' for ACK, 'W' for CWR).
+_FLAG_LETTERS = {
+    "F": TcpFlag.FIN,
+    "S": TcpFlag.SYN,
+    "R": TcpFlag.RST,
+    "P": TcpFlag.PSH,
+    "A": TcpFlag.ACK,
+    ".": TcpFlag.ACK,
+    "U": TcpFlag.URG,
+    "E": TcpFlag.ECE,
+    "C": TcpFlag.CWR,
+    "W": TcpFlag.CWR,
+}
+_DISPLAY_ORDER = (
+    TcpFlag.SYN,
+    TcpFlag.FIN,
+    TcpFlag.RST,
+    TcpFlag.PSH,
+    TcpFlag.URG,
+    TcpFlag.ACK,
+    TcpFlag.ECE,
+    TcpFlag.CWR,
+)
+_TCPDUMP_ORDER = (
+    TcpFlag.SYN,
+    TcpFlag.FIN,
+    TcpFlag.PSH,
+    TcpFlag.RST,
+    TcpFlag.URG,
+    TcpFlag.ECE,
+    TcpFlag.CWR,
+    TcpFlag.ACK,
+)
+_TCPDUMP_LETTERS = {
+    TcpFlag.SYN: "S",
+    TcpFlag.FIN: "F",
+    TcpFlag.PSH: "P",
+    TcpFlag.RST: "R",
+    TcpFlag.URG: "U",
+    TcpFlag.ECE: "E",
+    TcpFlag.CWR: "W",
+    TcpFlag.ACK: ".",
+}
