@@ -1,0 +1,62 @@
+"""What stepping observed: one record per TCP segment, with both ends' states around it.
+
+The kernel side (the stepper) produces these; the pure side (spec matching,
+reports) consumes them. A segment is held twice on its way: at the sender's
+output, where `before` is taken (the sender has already moved to its new
+state, the receiver has seen nothing), and at the receiver's input; once the
+receiver has processed it, `after` is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lab.tcp._names import TcpFlag, TcpState
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    """One role's connection as the kernel showed it at one moment."""
+
+    state: TcpState
+    timer: str = ""
+    """The timer ``ss -o`` would show (``timewait,59sec,0``), if any."""
+    ss_line: str = ""
+    """The raw ``ss`` line for this socket, when the report asked for it."""
+
+
+@dataclass(frozen=True)
+class ObservedSegment:
+    """One segment on the wire, and the states of both ends around it."""
+
+    n: int
+    """1-based position among the scenario's segments."""
+    sender: str
+    """Role that sent it (``client`` or ``server``)."""
+    receiver: str
+    flags: TcpFlag
+    seq: int
+    ack: int
+    length: int
+    """Payload bytes."""
+    before: Mapping[str, StateSnapshot] = field(default_factory=dict)
+    """Both roles while the segment is in flight (held after the sender's output)."""
+    after: Mapping[str, StateSnapshot] = field(default_factory=dict)
+    """Both roles once the receiver has processed it."""
+
+
+@dataclass(frozen=True)
+class ObservedAction:
+    """An application action between segments (``server closes``), as the scenario ran it."""
+
+    actor: str
+    verb: str
+    result: str = ""
+    """What the call returned or raised, such as ``ECONNREFUSED``."""
+    states: Mapping[str, StateSnapshot] = field(default_factory=dict)
+    """Both roles right after the action."""
+
+
+Observation = ObservedSegment | ObservedAction
+"""One entry of a scenario's timeline, in the order things happened."""
