@@ -112,8 +112,8 @@ def test_two_hosts() -> None:
     topology = load("two-hosts")
     assert topology.host_names == ("client", "server")
     assert interfaces(topology) == {
-        ("client", "eth0"): ["192.0.2.1/24"],
-        ("server", "eth0"): ["192.0.2.2/24"],
+        ("client", "eth0"): ["192.0.2.1/24", "2001:db8::1/64"],
+        ("server", "eth0"): ["192.0.2.2/24", "2001:db8::2/64"],
     }
     (link,) = topology.links
     assert (link.a.host, link.b.host, link.mtu) == ("client", "server", None)
