@@ -5,6 +5,7 @@
      ├── PrivilegeError           no way to create network namespaces here
      ├── BuildError               the kernel refused a step while building a lab
      ├── HostError                a host command or call could not run
+     ├── SteppingError            holding or releasing TCP segments one at a time failed
      └── LabNotFoundError         `lab exec/down` named a lab that is not up
 
 Every message is a whole sentence that says what went wrong, where (file and
@@ -21,6 +22,7 @@ __all__ = [
     "LabError",
     "LabNotFoundError",
     "PrivilegeError",
+    "SteppingError",
     "TopologyError",
 ]
 
@@ -56,6 +58,14 @@ class BuildError(LabError):
 
 class HostError(LabError):
     """A command, socket or call inside a lab host could not be run."""
+
+
+class SteppingError(LabError):
+    """Segment stepping could not hold, release or observe a TCP segment.
+
+    Raised when the kernel lacks what stepping needs (NFQUEUE, nf_tables), when
+    a segment never reaches the receiver, or when a scenario misuses the stepper.
+    """
 
 
 class LabNotFoundError(LabError):
