@@ -43,8 +43,8 @@ $(STAMP): pyproject.toml $$(if $$(venv_healthy),,FORCE) | deps
 
 FORCE:
 
-lab: $(STAMP) ## Build two-hosts, run a real TCP exchange, show both ends' ss, tear down.
-	$(BIN)/lab demo
+lab: $(STAMP) 
+	$(BIN)/lab check
 
 test: lint ## Everything: ruff, mypy, then pytest -n 2 (the CI job).
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

@@ -1,5 +1,6 @@
 """The `lab` command: a thin edge over the library.
 
+    lab check [--json FILE]      verify the documented TCP tables, segment by segment
     lab show [TOPOLOGY]          hosts, links, addresses (no TOPOLOGY: list them)
     lab demo [TOPOLOGY]          build, one real TCP exchange, both ends' ss, tear down
     lab up TOPOLOGY [--name N]   build and keep it, for interactive exercises (root)
@@ -14,12 +15,16 @@ Bad input prints one line on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
+from lab._check import run_check
 from lab._errors import LabError
 from lab.kernel import _pin
 from lab.kernel._lab import Lab
@@ -80,6 +85,28 @@ def _demo(args: argparse.Namespace) -> int:
         ok = echoed == message
     print(f"\ntorn down {len(topology.hosts)} hosts; exchange {'ok' if ok else 'FAILED'}")
     return 0 if ok else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    ensure_privileges()
+    pcap_dir = Path(args.pcap_dir) if args.pcap_dir else Path(tempfile.mkdtemp(prefix="lab-check-"))
+    result = run_check(
+        args.topology,
+        scenarios=args.scenario,
+        families=args.family or ("IPv4", "IPv6"),
+        spec=Path(args.spec) if args.spec else None,
+        pcap_dir=pcap_dir,
+        strict_flags=args.strict_flags,
+        wait_timers=args.wait_timers,
+    )
+    print(result.report())
+    print(
+        f"\n{result.kernel}; {len(result.runs)} runs in {result.seconds:.2f} s; pcaps in {pcap_dir}"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        print(f"JSON written to {args.json}")
+    return 0 if result.ok else 1
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -151,6 +178,17 @@ def _parser() -> _Parser:
     p.add_argument("--client", default="client", help="host that connects (default: client)")
     p.add_argument("--server", default="server", help="host that listens (default: server)")
     p.add_argument("--ipv6", action="store_true", help="use the server's IPv6 address")
+    p = verb("check", _check, "verify the documented TCP tables on the kernel, segment by segment")
+    p.add_argument("--topology", default="two-hosts", help="where to run (default: two-hosts)")
+    p.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
+    p.add_argument("--family", action="append", choices=("IPv4", "IPv6"), help="only this family")
+    p.add_argument("--spec", help="a tables file of your own (default: the packaged one)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--pcap-dir", metavar="DIR", help="where pcaps go (default: a new temp dir)")
+    p.add_argument(
+        "--strict-flags", action="store_true", help="extra flags on a segment fail the step"
+    )
+    p.add_argument("--wait-timers", action="store_true", help="wait TIME-WAIT out for real (60 s)")
     p = verb("up", _up, "build a topology and keep it after lab exits (needs root)")
     p.add_argument("topology")
     p.add_argument("--name", help="name of the lab (default: the topology's name)")

@@ -1,0 +1,121 @@
+"""`lab check`: every documented scenario, over IPv4 and IPv6, on a fresh lab each.
+
+The library function behind the CLI's `lab check` and the pytest helpers:
+load the spec, build the topology once per scenario and family (a few
+milliseconds), run the scenario with stepping, judge it against the
+documentation, and collect the verdicts, pcaps and timings.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab._errors import LabError
+from lab.kernel._lab import Lab
+from lab.kernel._runner import ScenarioRun, run_scenario
+from lab.tcp._report import render_scenario, render_summary, to_json
+from lab.tcp._spec import Spec, load_spec
+from lab.tcp._verdict import Coverage, ScenarioVerdict, coverage, judge
+from lab.topology import Topology, load
+
+FAMILIES = {"IPv4": socket.AF_INET, "IPv6": socket.AF_INET6}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything one `lab check` found."""
+
+    spec: Spec
+    topology: Topology
+    runs: tuple[ScenarioRun, ...]
+    verdicts: tuple[ScenarioVerdict, ...]
+    kernel: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """Everything documented was observed: every scenario passed, every row covered."""
+        return all(v.ok for v in self.verdicts) and self.coverage.complete
+
+    @property
+    def coverage(self) -> Coverage:
+        return coverage(self.spec, self.verdicts)
+
+    @property
+    def pcaps(self) -> dict[str, str]:
+        """Scenario id (``open-ipv4``) -> pcap path."""
+        return {v.id: str(r.pcap) for v, r in zip(self.verdicts, self.runs, strict=True) if r.pcap}
+
+    def report(self) -> str:
+        """Every scenario's side-by-side table, then the summary."""
+        tables = [render_scenario(v, pcap=self.pcaps.get(v.id)) for v in self.verdicts]
+        return "\n\n".join([*tables, render_summary(self.verdicts, self.coverage)])
+
+    def to_json(self) -> dict[str, object]:
+        data = to_json(self.verdicts, kernel=self.kernel, pcaps=self.pcaps, coverage=self.coverage)
+        data["topology"] = self.topology.name
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def run_check(
+    topology: Topology | str = "two-hosts",
+    *,
+    scenarios: Sequence[str] | None = None,
+    families: Sequence[str] = ("IPv4", "IPv6"),
+    spec: Spec | Path | None = None,
+    pcap_dir: Path,
+    strict_flags: bool = False,
+    wait_timers: bool = False,
+) -> CheckResult:
+    """Run the documented scenarios on the kernel and judge them."""
+    start = time.monotonic()
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    topo = topology if isinstance(topology, Topology) else load(topology)
+    names = list(scenarios or loaded.scenarios)
+    unknown = [n for n in names if n not in loaded.scenarios]
+    if unknown:
+        raise LabError(
+            f"no scenario {', '.join(map(repr, unknown))} in the spec; "
+            f"scenarios: {', '.join(loaded.scenarios)}"
+        )
+    for family in families:
+        if family not in FAMILIES:
+            raise LabError(f"unknown address family {family!r}; use IPv4 or IPv6")
+    pcap_dir.mkdir(parents=True, exist_ok=True)
+    runs, verdicts = [], []
+    for name in names:
+        scenario = loaded.scenarios[name]
+        for family in families:
+            with Lab(topo) as lab:
+                run = run_scenario(
+                    lab,
+                    scenario,
+                    family=FAMILIES[family],
+                    pcap=pcap_dir / f"{name}-{family.lower()}.pcap",
+                    wait_timers=wait_timers,
+                )
+            runs.append(run)
+            verdicts.append(
+                judge(
+                    scenario,
+                    run.timeline,
+                    strict_flags=strict_flags,
+                    family=run.family,
+                    final=run.final,
+                    waited=run.waited,
+                )
+            )
+    return CheckResult(
+        loaded, topo, tuple(runs), tuple(verdicts), _kernel(), time.monotonic() - start
+    )
+
+
+def _kernel() -> str:
+    uname = os.uname()
+    return f"Linux {uname.release} {uname.machine}"
