@@ -43,7 +43,7 @@ $(STAMP): pyproject.toml $$(if $$(venv_healthy),,FORCE) | deps
 
 FORCE:
 
-lab: $(STAMP) 
+lab: $(STAMP) ## The main job: verify the documented TCP tables on this kernel (lab check).
 	$(BIN)/lab check
 
 test: lint ## Everything: ruff, mypy, then pytest -n 2 (the CI job).

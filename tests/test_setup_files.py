@@ -103,10 +103,10 @@ def test_make_test_passes_pytest_args() -> None:
     assert ".venv/bin/pytest -n 2 -k smoke" in make_dry_run("test", "PYTEST_ARGS=-k smoke")
 
 
-def test_make_lab_runs_the_demo(install_deps_script: str) -> None:
+def test_make_lab_runs_the_check(install_deps_script: str) -> None:
     commands = make_dry_run("lab")
     assert install_deps_script in commands
-    assert ".venv/bin/lab demo" in commands
+    assert ".venv/bin/lab check" in commands
 
 
 def test_make_targets_are_phony() -> None:
