@@ -1,11 +1,14 @@
 """The exceptions `lab` raises, one tree under `LabError`.
 
     LabError                      anything lab reports on purpose
-     ├── TopologyError            a topology file or object is wrong; nothing was built
+     ├── InputError               data lab reads is wrong at one field (source, path, problem, fix)
+     │    ├── TopologyError       a topology file or object is wrong; nothing was built
+     │    └── SpecError           a TCP spec (tables.yaml) is wrong; nothing was run
      ├── PrivilegeError           no way to create network namespaces here
      ├── BuildError               the kernel refused a step while building a lab
      ├── HostError                a host command or call could not run
      ├── SteppingError            holding or releasing TCP segments one at a time failed
+     ├── UnknownNameError         a TCP state or flag name no alias knows (lab.tcp; also ValueError)
      └── LabNotFoundError         `lab exec/down` named a lab that is not up
 
 Every message is a whole sentence that says what went wrong, where (file and
@@ -19,9 +22,11 @@ from __future__ import annotations
 __all__ = [
     "BuildError",
     "HostError",
+    "InputError",
     "LabError",
     "LabNotFoundError",
     "PrivilegeError",
+    "SpecError",
     "SteppingError",
     "TopologyError",
 ]
@@ -31,8 +36,8 @@ class LabError(Exception):
     """Base class of every error `lab` raises on purpose."""
 
 
-class TopologyError(LabError):
-    """A topology is malformed; raised before anything is built.
+class InputError(LabError):
+    """Data that lab reads (a file or Python data) is wrong at one place.
 
     `source` is the file (or ``<python>`` for the Python API), `path` the field
     path inside it such as ``links[1].endpoints[0].host``, `problem` what is
@@ -46,6 +51,14 @@ class TopologyError(LabError):
         self.fix = fix
         where = f"{source}: {path}" if path else source
         super().__init__(f"{where}: {problem}; {fix}")
+
+
+class TopologyError(InputError):
+    """A topology is malformed; raised before anything is built."""
+
+
+class SpecError(InputError):
+    """A TCP spec (the documented tables, such as ``scenarios.close.script[3]``) is malformed."""
 
 
 class PrivilegeError(LabError):

@@ -7,6 +7,11 @@ Fixtures
                             Building two-hosts takes about 5 ms, so every test gets a fresh one.
     lab_factory   function  ``lab_factory(topology) -> Lab``: several labs in one test, all
                             torn down after it.
+    tcp_scenario  function  ``tcp_scenario("open", "IPv6") -> ScenarioCheck``: run a documented
+                            scenario in `lab` with every segment held and released in turn;
+                            ``.assert_documented()`` fails with documented against observed, side
+                            by side, and the pcap path. Pcaps of passing tests are deleted unless
+                            ``--lab-keep-pcaps``; those of failing tests are kept and listed.
 
 Markers
     topology(NAME_OR_PATH)  which topology `lab` builds.
@@ -19,18 +24,22 @@ kernel tests are skipped with the reason and the fix; pure tests still run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
 
+from lab._check import ScenarioCheck, check_scenario
 from lab._errors import PrivilegeError, TopologyError
 from lab.kernel._lab import Lab
 from lab.kernel._privileges import ensure_privileges
+from lab.tcp._spec import Scenario
 from lab.topology import Topology, load
 
 DEFAULT_TOPOLOGY = "two-hosts"
 _privilege_failure = pytest.StashKey[str | None]()
+_reports = pytest.StashKey[dict[str, pytest.TestReport]]()
+_kept_pcaps = pytest.StashKey[list[tuple[str, Path]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +50,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"topology the `lab` fixture builds when a test has no topology marker "
         f"(default: {DEFAULT_TOPOLOGY})",
+    )
+    group.addoption(
+        "--lab-keep-pcaps",
+        action="store_true",
+        help="keep the pcap of every stepped scenario, not only those of failing tests",
+    )
+    group.addoption(
+        "--lab-pcap-dir",
+        metavar="DIR",
+        default=None,
+        help="where stepped scenarios write pcaps (default: under pytest's temporary directory)",
     )
     group.addoption(
         "--lab-no-userns",
@@ -87,6 +107,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"needs network namespaces: {failure}")
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # Remember each phase's outcome, so fixtures know at teardown whether the test failed.
+    report = yield
+    item.stash.setdefault(_reports, {})[report.when] = report
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    kept = terminalreporter.config.stash.get(_kept_pcaps, [])
+    if kept:
+        terminalreporter.section("lab: pcaps of failed tests")
+        for nodeid, pcap in kept:
+            terminalreporter.line(f"{nodeid}: {pcap}")
+
+
 def _load(spec: str | Path) -> Topology:
     try:
         return load(spec)
@@ -125,3 +163,43 @@ def lab_factory() -> Iterator[Callable[[Topology | str | Path], Lab]]:
     yield start
     for running in reversed(started):
         running.close()
+
+
+@pytest.fixture
+def tcp_scenario(
+    lab: Lab, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., ScenarioCheck]]:
+    """Run documented scenarios in `lab` with stepping: ``tcp_scenario("open", "IPv6")``.
+
+    Function scope; depends on `lab`. Returns a `ScenarioCheck` whose
+    ``assert_documented()`` shows documented against observed and the pcap path.
+    """
+    option = request.config.getoption("--lab-pcap-dir")
+    directory = Path(option) if option else tmp_path_factory.getbasetemp() / "lab-pcaps"
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def run(
+        scenario: str | Scenario,
+        family: str = "IPv4",
+        *,
+        strict_flags: bool = False,
+        spec: Path | None = None,
+    ) -> ScenarioCheck:
+        name = scenario if isinstance(scenario, str) else scenario.name
+        stem = f"{request.node.name}-{name}-{family}".replace("/", "_")
+        pcap = directory / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in stem)}.pcap"
+        written.append(pcap)
+        return check_scenario(
+            lab, scenario, family=family, spec=spec, pcap=pcap, strict_flags=strict_flags
+        )
+
+    yield run
+    reports = request.node.stash.get(_reports, {})
+    failed = any(r.failed for r in reports.values())
+    if failed:
+        kept = request.config.stash.setdefault(_kept_pcaps, [])
+        kept += [(request.node.nodeid, p) for p in written if p.exists()]
+    elif not request.config.getoption("--lab-keep-pcaps"):
+        for pcap in written:
+            pcap.unlink(missing_ok=True)

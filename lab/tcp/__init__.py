@@ -1,5 +1,74 @@
-"""Pure TCP vocabulary and the documented tables: states, flags, aliases. No kernel access."""
+"""Pure TCP vocabulary, the documented tables, and judging observations against them.
 
+    spec = load_spec()                                    # the packaged tables.yaml
+    verdict = judge(spec.scenarios["open"], timeline)     # timeline: what stepping observed
+    print(render_scenario(verdict, pcap="open-ipv4.pcap"))
+    assert_verdict(verdict)                               # in a test: the same table on failure
+
+No kernel access: the timeline comes from `lab.kernel` (the stepper), or is
+built by hand in tests.
+"""
+
+from lab._errors import SpecError
+from lab.tcp._assertions import assert_verdict, mismatch_message
 from lab.tcp._names import TcpFlag, TcpState, UnknownNameError
+from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._report import render_scenario, render_summary, to_json
+from lab.tcp._spec import (
+    ROLES,
+    Action,
+    DocumentedSegment,
+    FlagDoc,
+    Scenario,
+    Spec,
+    Timer,
+    load_spec,
+    loads_spec,
+    spec_from_dict,
+)
+from lab.tcp._verdict import (
+    ActionStep,
+    Coverage,
+    CoverageRow,
+    CoverageStatus,
+    ScenarioVerdict,
+    StepVerdict,
+    TimerVerdict,
+    coverage,
+    judge,
+)
 
-__all__ = ["TcpFlag", "TcpState", "UnknownNameError"]
+__all__ = [
+    "ROLES",
+    "Action",
+    "ActionStep",
+    "Coverage",
+    "CoverageRow",
+    "CoverageStatus",
+    "DocumentedSegment",
+    "FlagDoc",
+    "Observation",
+    "ObservedAction",
+    "ObservedSegment",
+    "Scenario",
+    "ScenarioVerdict",
+    "Spec",
+    "SpecError",
+    "StateSnapshot",
+    "StepVerdict",
+    "TcpFlag",
+    "TcpState",
+    "Timer",
+    "TimerVerdict",
+    "UnknownNameError",
+    "assert_verdict",
+    "coverage",
+    "judge",
+    "load_spec",
+    "loads_spec",
+    "mismatch_message",
+    "render_scenario",
+    "render_summary",
+    "spec_from_dict",
+    "to_json",
+]

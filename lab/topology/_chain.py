@@ -18,9 +18,10 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from typing import Final
 
+from lab._errors import TopologyError
+from lab._reader import At
 from lab.topology._load import from_dict
 from lab.topology._model import Topology
-from lab.topology._reader import At
 
 _IPV4_POOL: Final = (
     IPv4Network("192.0.2.0/24"),
@@ -35,7 +36,7 @@ MAX_HOSTS: Final = 0x10000 + 1  # one link per value of the third IPv6 group
 def chain(n: int, *, name: str | None = None) -> Topology:
     """`n` hosts h0 ... h{n-1} in a line, each joined to the next by a veth link."""
     if not 1 <= n <= MAX_HOSTS:
-        raise At("<python>", "chain(n)").error(
+        raise At("<python>", "chain(n)", raises=TopologyError).error(
             f"a chain has from 1 to {MAX_HOSTS} hosts, not {n}", f"pass n from 1 to {MAX_HOSTS}"
         )
     links = [

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Final
 
 from lab._errors import TopologyError
+from lab._reader import At, kind
+from lab._yaml import parse
 from lab.topology._model import Topology
 from lab.topology._names import default_topology_name
-from lab.topology._reader import At, kind
 from lab.topology._resolve import resolve
 from lab.topology._schema import TOPOLOGY
 from lab.topology._validate import check
-from lab.topology._yaml import parse
 
 ENVIRONMENT_VARIABLE: Final = "LAB_TOPOLOGIES"
 _REPOSITORY_TOPOLOGIES: Final = Path(__file__).resolve().parents[2] / "topologies"
@@ -65,12 +65,12 @@ def load(
 
 def loads(text: str, *, source: str) -> Topology:
     """The topology in YAML `text`; `source` names it in errors and in `Topology.source`."""
-    return from_dict(parse(text, source), source=source)
+    return from_dict(parse(text, At(source, raises=TopologyError)), source=source)
 
 
 def from_dict(data: object, *, source: str = "<python>") -> Topology:
     """The topology described by plain data, with the same schema and checks as a file."""
-    root = At(source)
+    root = At(source, raises=TopologyError)
     if data is None:
         raise root.error(
             "the topology is empty: there is nothing but blank lines or comments", _START

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from lab.topology._reader import BOOLEAN_HINT, At, kind, text
+from lab._reader import BOOLEAN_HINT, At, kind, text
 
 _SIMPLE_NAME: Final = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _TOPOLOGY_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")

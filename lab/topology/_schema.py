@@ -30,17 +30,7 @@ from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
 from typing import Final
 
-from lab.topology._model import Address, HostSpec, Network, Route
-from lab.topology._names import (
-    host_name,
-    host_reference,
-    interface_name,
-    sysctl_name,
-    sysctl_value,
-    topology_name,
-)
-from lab.topology._ranges import destination, gateway, interface_address
-from lab.topology._reader import (
+from lab._reader import (
     At,
     Key,
     Located,
@@ -55,6 +45,16 @@ from lab.topology._reader import (
     plain_text,
     required,
 )
+from lab.topology._model import Address, HostSpec, Network, Route
+from lab.topology._names import (
+    host_name,
+    host_reference,
+    interface_name,
+    sysctl_name,
+    sysctl_value,
+    topology_name,
+)
+from lab.topology._ranges import destination, gateway, interface_address
 
 _DEFAULT_ROUTE: Final[dict[int, Network]] = {
     4: IPv4Network("0.0.0.0/0"),

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from lab._reader import At, Located
 from lab.topology._model import IP, Address, HostSpec, Network
-from lab.topology._reader import At, Located
 from lab.topology._resolve import assign_ifnames, host_endpoints
 from lab.topology._schema import Draft, DraftEndpoint, DraftSegment
 

@@ -1,11 +1,13 @@
 """Checking plain data (from YAML or Python) against tables of keys, with field paths.
 
 A *reader* is a function ``(value, at) -> T`` that returns the checked value or
-raises one `TopologyError` saying where (`At`) and how to fix it. `Shape` reads a
+raises one `InputError` saying where (`At`) and how to fix it. `Shape` reads a
 mapping whose keys are listed in a table of `Key` objects; `list_of` and
 `mapping_of` read containers of anything another reader reads. The topology
-schema in `_schema` is built only from these pieces, so the whole schema is one
-table you can read from top to bottom.
+schema (`lab.topology._schema`) and the TCP spec (`lab.tcp._spec`) are built
+only from these pieces, so each is one table you can read from top to bottom.
+Each names its own error class once, at the root `At`; every place below it
+raises that class.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import difflib
 import re
 import reprlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Final, Generic, NoReturn, TypeAlias, TypeVar, cast
 
-from lab._errors import TopologyError
+from lab._errors import InputError
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -26,7 +28,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 Reader: TypeAlias = Callable[[object, "At"], T]
-"""Checks one value found at a place and returns it converted, or raises TopologyError."""
+"""Checks one value found at a place and returns it converted, or raises InputError."""
 
 _PLAIN_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
@@ -75,6 +77,8 @@ class At:
 
     source: str
     path: str = ""
+    raises: type[InputError] = field(kw_only=True)
+    """The error class for this kind of data (TopologyError, SpecError)."""
 
     def key(self, name: object) -> At:
         """The place of mapping key `name` below this one."""
@@ -83,20 +87,24 @@ class At:
         else:
             # Keys with dots or odd characters (sysctl names) stay readable in brackets.
             step = f"[{shown(name)}]"
-        return At(self.source, self.path + step)
+        return replace(self, path=self.path + step)
 
     def index(self, position: int) -> At:
         """The place of list item `position` below this one."""
-        return At(self.source, f"{self.path}[{position}]")
+        return replace(self, path=f"{self.path}[{position}]")
+
+    def moved(self, path: str) -> At:
+        """Another place in the same source, such as ``line 3, column 5``."""
+        return replace(self, path=path)
 
     @property
     def last(self) -> str:
         """The last step of the path, for messages about a missing key."""
         return re.split(r"[.\[]", self.path)[-1].rstrip("]")
 
-    def error(self, problem: str, fix: str) -> TopologyError:
-        """A TopologyError for this place; the caller raises it."""
-        return TopologyError(self.source, self.path, problem, fix)
+    def error(self, problem: str, fix: str) -> InputError:
+        """The error (of class `raises`) for this place; the caller raises it."""
+        return self.raises(self.source, self.path, problem, fix)
 
 
 def text(value: object, at: At, wanted: str, fix: str) -> str:
@@ -275,7 +283,7 @@ class Shape(Generic[T]):
         return self.build(Record(values), at)
 
 
-def _unknown_key(name: object, table: Mapping[str, Key[object]], at: At) -> TopologyError:
+def _unknown_key(name: object, table: Mapping[str, Key[object]], at: At) -> InputError:
     """The error for a key that `table` does not list, with the closest allowed key."""
     allowed = ", ".join(table)
     if not isinstance(name, str):

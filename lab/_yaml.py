@@ -3,7 +3,7 @@
 PyYAML keeps the last of two equal keys in a mapping without a word, so a
 topology with ``client:`` twice would silently lose a host; the loader here
 refuses duplicate keys instead. Every way the parser can fail becomes one
-TopologyError whose path is ``line L, column C``.
+error (the class the root `At` names) whose path is ``line L, column C``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Final
 import yaml
 from yaml.reader import ReaderError
 
-from lab.topology._reader import At, shown
+from lab._reader import At, shown
 
 _MERGE_TAG: Final = "tag:yaml.org,2002:merge"
 _SYNTAX_FIX: Final = (
@@ -52,34 +52,34 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def parse(source_text: str, source: str) -> object:
-    """The data in YAML `source_text`; a TopologyError (naming the line) if it is not YAML."""
+def parse(source_text: str, root: At) -> object:
+    """The data in YAML `source_text`; `root`'s error (naming the line) if it is not YAML."""
     try:
         return yaml.load(source_text, Loader=_StrictLoader)  # a SafeLoader subclass
     except _DuplicateKeyError as error:
-        raise _marked(error, source).error(
+        raise _marked(error, root).error(
             error.problem or "a key appears twice",
             "YAML would silently keep only the last one; remove or rename one of them",
         ) from None
     except yaml.MarkedYAMLError as error:
-        raise _marked(error, source).error(
+        raise _marked(error, root).error(
             f"this is not valid YAML: {_syntax_problem(error)}", _SYNTAX_FIX
         ) from None
     except ReaderError as error:
         character = error.character
         shown_character = f"#x{character:04x}" if isinstance(character, int) else shown(character)
-        raise _position(source_text, error.position, source).error(
+        raise _position(source_text, error.position, root).error(
             f"this is not valid YAML: character {shown_character}: {error.reason}",
             "remove control characters from the file",
         ) from None
     except RecursionError:
-        raise At(source).error(
-            "the YAML is nested too deeply to read", "a topology needs only a few levels"
+        raise root.error(
+            "the YAML is nested too deeply to read", "a few levels of nesting are enough"
         ) from None
     except Exception as error:  # PyYAML lists no complete set of its errors
         # Explicit tags such as !!int abc or !!timestamp x fail with ValueError,
-        # AttributeError and the like; whatever it is, the text is not a topology.
-        raise At(source).error(
+        # AttributeError and the like; whatever it is, the text is not usable data.
+        raise root.error(
             f"this YAML cannot be read: {type(error).__name__}: {error}",
             "remove explicit tags (!!...) and check the values near them",
         ) from None
@@ -95,17 +95,17 @@ def _syntax_problem(error: yaml.MarkedYAMLError) -> str:
     return f"{problem} ({error.context}{began})"
 
 
-def _marked(error: yaml.MarkedYAMLError, source: str) -> At:
+def _marked(error: yaml.MarkedYAMLError, root: At) -> At:
     """The place `error` points at (where the problem is, else its context)."""
     mark = error.problem_mark or error.context_mark
     if mark is None:
-        return At(source)
-    return At(source, f"line {mark.line + 1}, column {mark.column + 1}")
+        return root
+    return root.moved(f"line {mark.line + 1}, column {mark.column + 1}")
 
 
-def _position(source_text: str, position: int, source: str) -> At:
+def _position(source_text: str, position: int, root: At) -> At:
     """The line and column of character `position` of `source_text`."""
     before = source_text[:position]
     line = before.count("\n") + 1
     column = position - (before.rfind("\n") + 1) + 1
-    return At(source, f"line {line}, column {column}")
+    return root.moved(f"line {line}, column {column}")

@@ -1,0 +1,372 @@
+"""Verdicts as people read them (aligned plain text) and as programs read them (JSON).
+
+`render_scenario` puts the documentation and the kernel side by side, one row
+per segment, with ``✗`` on every cell that differs and the problems under
+the row; no colour is needed to read it. `render_summary` lists the runs and
+the coverage of the documented states and flags. `to_json` gives the same
+facts as plain data. Pure: no kernel access.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from lab.tcp._names import TcpFlag, TcpState
+from lab.tcp._observed import StateSnapshot
+from lab.tcp._spec import ROLES
+from lab.tcp._verdict import (
+    ActionStep,
+    Coverage,
+    CoverageRow,
+    ScenarioVerdict,
+    StepVerdict,
+    TimerVerdict,
+)
+
+__all__ = ["MARK", "render_scenario", "render_summary", "to_json"]
+
+MARK: Final = "✗"
+"""Marks a cell whose observation differs from the documentation."""
+ARROW: Final = "→"
+_GAP: Final = "  "
+_HEADER: Final = (
+    "n",
+    "segment",
+    "documented flags",
+    "on the wire",
+    "documented states",
+    *(f"{role} (in flight {ARROW} after)" for role in ROLES),
+    "verdict",
+)
+_FIRST_ROLE: Final = 5  # index of the first role column in _HEADER
+_SPAN: Final = slice(1, _FIRST_ROLE)  # what an action's or a timer's text spans
+_LEGEND: Final = (
+    "(states: the sender's while its segment is in flight, the receiver's once it has "
+    f"processed it; {MARK} marks what differs)"
+)
+
+Pcap = str | os.PathLike[str] | None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One line of the table: cells (or one text spanning the middle), then problem lines."""
+
+    cells: tuple[str, ...]
+    problems: tuple[str, ...] = ()
+    spanning: bool = False
+    """Whether cells are (n, text, *role cells, verdict): the text spans _SPAN."""
+
+
+def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
+    """The scenario as a side-by-side table of documented and observed behaviour."""
+    rows = _rows(verdict)
+    widths = [len(h) for h in _HEADER]
+    for row in rows:
+        # A spanning row's text may run past its span; its other cells are in their columns.
+        cells = _unspanned(row.cells) if row.spanning else row.cells
+        widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
+    lines = [_line(_HEADER, widths)]
+    for row in rows:
+        lines.append(
+            _spanning_line(row.cells, widths) if row.spanning else _line(row.cells, widths)
+        )
+        indent = " " * (1 + widths[0] + len(_GAP))
+        lines += [f"{indent}{MARK} {problem}" for problem in row.problems]
+    table_width = max(len(line) for line in lines)
+    title = f"{verdict.label}: {verdict.title}"
+    if pcap is not None:
+        where = f"pcap: {os.fspath(pcap)}"
+        title = f"{title}{_GAP}{where.rjust(table_width - len(title) - len(_GAP))}"
+    return "\n".join([title, *lines, _LEGEND, _conclusion(verdict)])
+
+
+def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | None = None) -> str:
+    """One line per run, then which documented states and flags were observed."""
+    failed = [v for v in verdicts if not v.ok]
+    head = (
+        f"{len(verdicts)} scenario run{'s' if len(verdicts) != 1 else ''}: "
+        f"{len(verdicts) - len(failed)} agree with the documentation"
+        + (f", {len(failed)} do{'es' if len(failed) == 1 else ''} not" if failed else "")
+    )
+    runs = [
+        (
+            "ok" if v.ok else "FAIL",
+            v.label,
+            v.title if v.ok else f"{v.title} ({_count(len(v.problems), 'difference')})",
+        )
+        for v in verdicts
+    ]
+    lines = [head, *_columns(runs)]
+    if coverage is not None:
+        lines += ["", "documented states", *_columns([_coverage(r) for r in coverage.states])]
+        lines += ["", "documented flags", *_columns([_coverage(r) for r in coverage.flags])]
+    return "\n".join(lines)
+
+
+def to_json(
+    verdicts: Sequence[ScenarioVerdict],
+    *,
+    kernel: str,
+    pcaps: Mapping[str, Pcap] | None = None,
+    coverage: Coverage | None = None,
+) -> dict[str, object]:
+    """The verdicts as plain data (json.dumps-able); `pcaps` maps ``open-ipv4`` or ``open``."""
+    pcaps = pcaps or {}
+    data: dict[str, object] = {
+        "ok": all(v.ok for v in verdicts),
+        "kernel": kernel,
+        "scenarios": [_scenario_json(v, _pcap_for(v, pcaps)) for v in verdicts],
+    }
+    if coverage is not None:
+        data["coverage"] = {
+            "complete": coverage.complete,
+            "states": [_coverage_json(row) for row in coverage.states],
+            "flags": [_coverage_json(row) for row in coverage.flags],
+        }
+    return data
+
+
+# --- the scenario table ---------------------------------------------------------------------
+
+
+def _rows(verdict: ScenarioVerdict) -> list[_Row]:
+    """Setup actions, then each step after the script actions that precede it, then timers."""
+    rows = [_action_row(a) for a in verdict.actions if a.setup]
+    script = [a for a in verdict.actions if not a.setup]
+    for step in verdict.steps:
+        rows += [_action_row(a) for a in script if a.before_step == step.n]
+        rows.append(_step_row(step))
+    last = len(verdict.steps)
+    rows += [_action_row(a) for a in script if a.before_step > last]
+    rows += [_timer_row(t) for t in verdict.timers]
+    return rows
+
+
+def _step_row(step: StepVerdict) -> _Row:
+    """A segment: documented, on the wire, and both roles' states around it."""
+    route = f"{step.sender} {ARROW} {step.receiver}"
+    if not step.direction_ok:
+        route = _marked(route)
+    if step.observed_flags is None:
+        wire = _marked("nothing")
+    else:
+        wire = step.observed_flags.label if step.flags_ok else _marked(step.observed_flags.label)
+    states = ", ".join(f"{role} {state}" for role, state in step.expected_states.items())
+    return _Row(
+        (
+            str(step.n),
+            route,
+            step.expected_flags.label if step.documented else "(undocumented)",
+            wire,
+            states,
+            *(_role_cell(step, role) for role in ROLES),
+            "ok" if step.ok else "FAIL",
+        ),
+        step.problems,
+    )
+
+
+def _role_cell(step: StepVerdict, role: str) -> str:
+    """``SYN-SENT → ESTABLISHED``: `role` while the segment flew and once it was processed."""
+    if not step.observed:
+        return ""
+    cell = (
+        f"{_state(step.observed_before.get(role))} {ARROW} {_state(step.observed_after.get(role))}"
+    )
+    return cell if step.state_ok(role) else _marked(cell)
+
+
+def _action_row(action: ActionStep) -> _Row:
+    """An application action; its states are both roles' right after it, when recorded."""
+    text = str(action)
+    if action.setup:
+        text += " (setup)"
+    elif action.result:
+        text += f": {action.result}"
+    roles = tuple(
+        f"{ARROW} {action.states[role].state}" if role in action.states else "" for role in ROLES
+    )
+    return _Row(("-", text, *roles, ""), spanning=True)
+
+
+def _timer_row(timer: TimerVerdict) -> _Row:
+    """A documented timer and what the role showed."""
+    text = f"{timer.role}'s timer: {timer.state} until it fires, then {timer.then}"
+    seen = _state(timer.observed_state)
+    if timer.waited:
+        seen += f" after {timer.seconds:.1f} s" if timer.seconds is not None else ""
+    elif timer.observed:
+        seen += f" ({timer.observed})"
+    cell = seen if timer.ok else _marked(seen)
+    roles = tuple(cell if role == timer.role else "" for role in ROLES)
+    return _Row(("-", text, *roles, "ok" if timer.ok else "FAIL"), timer.problems, spanning=True)
+
+
+def _conclusion(verdict: ScenarioVerdict) -> str:
+    """The last line: the verdict, and documented states never observed."""
+    flags = "exactly the documented flags" if verdict.strict_flags else "documented flags set"
+    if verdict.ok:
+        line = f"ok: every segment, state and timer as documented ({flags})"
+    else:
+        line = f"FAILED: {_count(len(verdict.problems), 'difference')} from the documentation"
+        line += f" ({flags})"
+    if verdict.unseen_states:
+        unseen = ", ".join(str(s) for s in verdict.unseen_states)
+        line += f"; documented but not observed: {unseen}"
+    return line
+
+
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """Cells padded to their column widths, after one space."""
+    return " " + _GAP.join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+
+def _spanning_line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """(n, text, *roles, verdict) with the text across the columns of _SPAN."""
+    span = sum(widths[_SPAN]) + len(_GAP) * (len(widths[_SPAN]) - 1)
+    merged = [*widths[:1], span, *widths[_FIRST_ROLE:]]
+    return _line(cells, merged)
+
+
+def _unspanned(cells: Sequence[str]) -> tuple[str, ...]:
+    """A spanning row's cells in the table's columns, its text left out (empty)."""
+    n, _, *rest = cells
+    return (n, *("",) * (_FIRST_ROLE - 1), *rest)
+
+
+def _marked(text: str) -> str:
+    return f"{MARK} {text}"
+
+
+def _state(snapshot: StateSnapshot | TcpState | None) -> str:
+    """A state's RFC 9293 name; ``?`` when it was not observed."""
+    if isinstance(snapshot, StateSnapshot):
+        return str(snapshot.state)
+    return "?" if snapshot is None else str(snapshot)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells, aligned, indented by two spaces."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [" " + _line(row, widths) for row in rows]
+
+
+def _coverage(row: CoverageRow) -> tuple[str, str, str]:
+    """A coverage row: name, status, where it was observed (or where it is documented)."""
+    if row.observed_in:
+        where = ", ".join(dict.fromkeys(row.observed_in))
+    elif row.documented_in:
+        where = f"documented in {', '.join(row.documented_in)}"
+    else:
+        where = ""
+    return row.name, row.status.value, where
+
+
+# --- JSON ---------------------------------------------------------------------------------------
+
+
+def _pcap_for(verdict: ScenarioVerdict, pcaps: Mapping[str, Pcap]) -> str | None:
+    found = pcaps.get(verdict.id, pcaps.get(verdict.name))
+    return None if found is None else os.fspath(found)
+
+
+def _names(flags: TcpFlag | None) -> list[str] | None:
+    return None if flags is None else flags.names
+
+
+def _snapshots_json(snapshots: Mapping[str, StateSnapshot]) -> dict[str, dict[str, str]]:
+    return {
+        role: {
+            "state": str(s.state),
+            "timer": s.timer,
+            **({"ss": s.ss_line} if s.ss_line else {}),
+        }
+        for role, s in snapshots.items()
+    }
+
+
+def _step_json(step: StepVerdict) -> dict[str, object]:
+    segment = step.segment
+    return {
+        "n": step.n,
+        "from": step.sender,
+        "to": step.receiver,
+        "documented": step.documented,
+        "expected_flags": step.expected_flags.names,
+        "observed_flags": _names(step.observed_flags),
+        "expected_states": {role: str(s) for role, s in step.expected_states.items()},
+        "observed_states": {
+            role: None if s is None else str(s) for role, s in step.observed_states.items()
+        },
+        "observed_from": None if segment is None else segment.sender,
+        "observed_to": None if segment is None else segment.receiver,
+        "observed_before": _snapshots_json(step.observed_before),
+        "observed_after": _snapshots_json(step.observed_after),
+        "seq": None if segment is None else segment.seq,
+        "ack": None if segment is None else segment.ack,
+        "length": None if segment is None else segment.length,
+        "problems": list(step.problems),
+        "ok": step.ok,
+    }
+
+
+def _timer_json(timer: TimerVerdict) -> dict[str, object]:
+    return {
+        "role": timer.role,
+        "state": str(timer.state),
+        "then": str(timer.then),
+        "observed": timer.observed,
+        "observed_state": None if timer.observed_state is None else str(timer.observed_state),
+        "waited": timer.waited,
+        "seconds": timer.seconds,
+        "problems": list(timer.problems),
+        "ok": timer.ok,
+    }
+
+
+def _action_json(action: ActionStep) -> dict[str, object]:
+    return {
+        "actor": action.actor,
+        "verb": action.verb,
+        "setup": action.setup,
+        "before_step": action.before_step,
+        "result": action.result,
+        "states": _snapshots_json(action.states),
+    }
+
+
+def _scenario_json(verdict: ScenarioVerdict, pcap: str | None) -> dict[str, object]:
+    return {
+        "name": verdict.name,
+        "family": verdict.family,
+        "title": verdict.title,
+        "ok": verdict.ok,
+        "pcap": pcap,
+        "strict_flags": verdict.strict_flags,
+        "actions": [_action_json(a) for a in verdict.actions],
+        "steps": [_step_json(s) for s in verdict.steps],
+        "timers": [_timer_json(t) for t in verdict.timers],
+        "seen_states": [str(s) for s in verdict.seen_states],
+        "unseen_states": [str(s) for s in verdict.unseen_states],
+        "problems": list(verdict.problems),
+    }
+
+
+def _coverage_json(row: CoverageRow) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "meaning": row.meaning,
+        "status": row.status.value,
+        "documented_in": list(row.documented_in),
+        "observed_in": list(row.observed_in),
+    }

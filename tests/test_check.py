@@ -1,0 +1,90 @@
+"""The documented tables on the kernel: every row, pcaps against JSON, failures that explain."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from lab import Lab
+from lab._check import ScenarioCheck, check_scenario, run_check
+from lab.cli import main
+from lab.kernel._capture import tcp_flags_in_pcap
+from lab.tcp import DocumentedSegment, TcpState, load_spec
+
+pytestmark = pytest.mark.kernel
+FAMILIES = ["IPv4", "IPv6"]
+SPEC = load_spec()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("scenario", list(SPEC.scenarios))
+def test_every_documented_scenario_holds(tcp_scenario, scenario: str, family: str) -> None:  # type: ignore[no-untyped-def]
+    tcp_scenario(scenario, family).assert_documented()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_open_state_by_state(tcp_scenario, family: str) -> None:  # type: ignore[no-untyped-def]
+    check: ScenarioCheck = tcp_scenario("open", family)
+    steps = check.verdict.steps
+    assert [s.observed_flags.label for s in steps if s.observed_flags is not None] == [
+        "SYN",
+        "SYN+ACK",
+        "ACK",
+    ]
+    assert steps[0].observed_before["client"].state is TcpState.SYN_SENT
+    assert steps[1].observed_before["server"].state is TcpState.SYN_RECEIVED
+    assert steps[2].observed_after["server"].state is TcpState.ESTABLISHED
+
+
+def test_a_wrong_expectation_fails_with_a_side_by_side_diff(lab: Lab, tmp_path: Path) -> None:
+    documented = SPEC.scenarios["close"]
+    wrong = [
+        dataclasses.replace(item, states={"client": TcpState.CLOSING})
+        if isinstance(item, DocumentedSegment) and item.states.get("client") is TcpState.FIN_WAIT_2
+        else item
+        for item in documented.script
+    ]
+    scenario = dataclasses.replace(documented, script=tuple(wrong))
+    check = check_scenario(lab, scenario, pcap=tmp_path / "close.pcap")
+    with pytest.raises(AssertionError) as failure:
+        check.assert_documented()
+    message = str(failure.value)
+    assert "CLOSING" in message  # documented
+    assert "FIN-WAIT-2" in message  # observed, beside it
+    assert "✗" in message
+    assert str(tmp_path / "close.pcap") in message
+
+
+def test_json_and_pcaps_agree(tmp_path: Path) -> None:
+    result = run_check(pcap_dir=tmp_path)
+    data = result.to_json()
+    assert data["ok"] is True
+    for scenario, run in zip(data["scenarios"], result.runs, strict=True):
+        on_the_wire = [flag.label for flag in tcp_flags_in_pcap(Path(scenario["pcap"]))]
+        stepped = ["+".join(step["observed_flags"]) for step in scenario["steps"]]
+        setup = len(on_the_wire) - len(stepped)
+        assert setup >= 0
+        assert on_the_wire[setup:] == stepped, scenario["name"]
+        assert len(run.timeline) >= len(stepped)
+
+
+def test_lab_check_cli_writes_the_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "check.json"
+    assert main(["check", "--json", str(out), "--pcap-dir", str(tmp_path / "pcaps")]) == 0
+    data = json.loads(out.read_text())
+    assert set(data) >= {"ok", "kernel", "scenarios"}
+    step = data["scenarios"][0]["steps"][0]
+    assert set(step) >= {
+        "n",
+        "from",
+        "to",
+        "expected_flags",
+        "observed_flags",
+        "expected_states",
+        "observed_states",
+        "ok",
+    }
+    assert "12 scenario runs: 12 agree" in capsys.readouterr().out
