@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help deps venv lab test lint bench chaos clean FORCE
+.PHONY: help deps venv lab test lint bench chaos repeat clean FORCE
 
 help: ## List the targets (the default).
 	@echo "Usage: make TARGET   (PYTEST_ARGS='...' passes options to pytest)"
@@ -59,6 +59,9 @@ bench: $(STAMP) ## Run scripts/bench_build.py (how long topologies take to build
 
 chaos: $(STAMP) ## Run scripts/chaos.py (reliability checks).
 	$(BIN)/python scripts/chaos.py
+
+repeat: $(STAMP) ## Run lab check 20 times in a row and count the passes (scripts/repeat.py).
+	$(BIN)/python scripts/repeat.py --times 20 -- $(BIN)/lab check
 
 clean: ## Remove .venv and tool caches.
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -115,11 +115,16 @@ class CheckResult:
 
     def report(self) -> str:
         """Every scenario's side-by-side table, then the summary."""
-        tables = [render_scenario(v, pcap=self.pcaps.get(v.id)) for v in self.verdicts]
+        tables = [
+            render_scenario(v, pcap=self.pcaps.get(v.id)) + _ss_block(r)
+            for v, r in zip(self.verdicts, self.runs, strict=True)
+        ]
         return "\n\n".join([*tables, render_summary(self.verdicts, self.coverage)])
 
     def to_json(self) -> dict[str, object]:
         data = to_json(self.verdicts, kernel=self.kernel, pcaps=self.pcaps, coverage=self.coverage)
+        for scenario, run in zip(data["scenarios"], self.runs, strict=True):  # type: ignore[call-overload]
+            scenario["ss"] = run.ss
         data["topology"] = self.topology.name
         data["seconds"] = round(self.seconds, 3)
         return data
@@ -166,6 +171,15 @@ def run_check(
     return CheckResult(
         loaded, topo, tuple(runs), tuple(verdicts), _kernel(), time.monotonic() - start
     )
+
+
+def _ss_block(run: ScenarioRun) -> str:
+    """Both ends' real ``ss -tanoi`` output when the script ended, as printed."""
+    lines = []
+    for role, text in run.ss.items():
+        lines.append(f"$ ss -tanoi   # on the {role}, when the script ended")
+        lines += [f"  {line}" for line in text.rstrip().splitlines()]
+    return "\n" + "\n".join(lines) if lines else ""
 
 
 def _kernel() -> str:

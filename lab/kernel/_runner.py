@@ -141,6 +141,8 @@ class ScenarioRun:
     """For --wait-timers: seconds each timed state still lasted after the script ended."""
     pcap: Path | None
     seconds: float
+    ss: dict[str, str] = field(default_factory=dict)
+    """What the real ``ss -tanoi`` printed on each role's host when the script ended."""
 
 
 def run_scenario(
@@ -174,6 +176,7 @@ def run_scenario(
                 timeline.append(held.release())
             timeline += stepper.settle()  # anything the documentation does not list
             final = stepper.states()
+            ss = {role: stepper.ss(role) for role in (CLIENT, SERVER)}
             if wait_timers:
                 waited = _wait_out_timers(stepper, scenario)
                 final = stepper.states()
@@ -182,7 +185,14 @@ def run_scenario(
         endpoints.close()
     family_name = "IPv6" if family == socket.AF_INET6 else "IPv4"
     return ScenarioRun(
-        scenario, family_name, tuple(timeline), final, waited, pcap_path, time.monotonic() - start
+        scenario,
+        family_name,
+        tuple(timeline),
+        final,
+        waited,
+        pcap_path,
+        time.monotonic() - start,
+        ss,
     )
 
 

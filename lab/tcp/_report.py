@@ -44,9 +44,13 @@ _HEADER: Final = (
 _FIRST_ROLE: Final = 5  # index of the first role column in _HEADER
 _SPAN: Final = slice(1, _FIRST_ROLE)  # what an action's or a timer's text spans
 _LEGEND: Final = (
-    "(states: the sender's while its segment is in flight, the receiver's once it has "
-    f"processed it; {MARK} marks what differs)"
+    f"({MARK} marks what differs. States: the sender's while its segment is in flight, the "
+    "receiver's once it has processed it. Flags: {flags}.)"
 )
+_FLAG_RULES: Final = {
+    False: "the documented ones must be set, others may be",
+    True: "exactly the documented ones (strict)",
+}
 
 Pcap = str | os.PathLike[str] | None
 
@@ -81,17 +85,20 @@ def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
     if pcap is not None:
         where = f"pcap: {os.fspath(pcap)}"
         title = f"{title}{_GAP}{where.rjust(table_width - len(title) - len(_GAP))}"
-    return "\n".join([title, *lines, _LEGEND, _conclusion(verdict)])
+    legend = _LEGEND.format(flags=_FLAG_RULES[verdict.strict_flags])
+    return "\n".join([title, *lines, legend, _conclusion(verdict)])
 
 
 def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | None = None) -> str:
     """One line per run, then which documented states and flags were observed."""
-    failed = [v for v in verdicts if not v.ok]
+    failed = sum(not v.ok for v in verdicts)
+    agree = len(verdicts) - failed
     head = (
-        f"{len(verdicts)} scenario run{'s' if len(verdicts) != 1 else ''}: "
-        f"{len(verdicts) - len(failed)} agree with the documentation"
-        + (f", {len(failed)} do{'es' if len(failed) == 1 else ''} not" if failed else "")
+        f"{_count(len(verdicts), 'scenario run')}: {agree} agree{'s' if agree == 1 else ''} "
+        "with the documentation"
     )
+    if failed:
+        head += f", {failed} do{'es' if failed == 1 else ''} not"
     runs = [
         (
             "ok" if v.ok else "FAIL",
@@ -208,15 +215,13 @@ def _timer_row(timer: TimerVerdict) -> _Row:
 
 def _conclusion(verdict: ScenarioVerdict) -> str:
     """The last line: the verdict, and documented states never observed."""
-    flags = "exactly the documented flags" if verdict.strict_flags else "documented flags set"
     if verdict.ok:
-        line = f"ok: every segment, state and timer as documented ({flags})"
+        line = "ok: every segment, state and timer as documented"
     else:
         line = f"FAILED: {_count(len(verdict.problems), 'difference')} from the documentation"
-        line += f" ({flags})"
     if verdict.unseen_states:
         unseen = ", ".join(str(s) for s in verdict.unseen_states)
-        line += f"; documented but not observed: {unseen}"
+        line += f"; documented but never observed: {unseen}"
     return line
 
 
