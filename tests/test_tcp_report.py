@@ -297,8 +297,9 @@ def test_json_shape_key_by_key() -> None:
 
 def test_json_of_a_missing_segment_has_nulls() -> None:
     data = to_json([judged("open", OPEN[:-1])], kernel="k")
-    (scenario,) = data["scenarios"]  # type: ignore[misc]
-    step = scenario["steps"][2]
+    scenarios = data["scenarios"]
+    assert isinstance(scenarios, list)
+    step = scenarios[0]["steps"][2]
     assert step["observed_flags"] is None
     assert step["observed_states"] == {"client": None, "server": None}
     assert (step["seq"], step["observed_from"]) == (None, None)
