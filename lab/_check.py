@@ -57,8 +57,9 @@ def check_scenario(
     pcap: Path | None = None,
     strict_flags: bool = False,
     wait_timers: bool = False,
+    stepping: bool = True,
 ) -> ScenarioCheck:
-    """Run one documented scenario in a started `lab` with stepping, and judge it."""
+    """Run one documented scenario in a started `lab`, stepping unless told not to; judge it."""
     if isinstance(scenario, str):
         loaded = spec if isinstance(spec, Spec) else load_spec(spec)
         if scenario not in loaded.scenarios:
@@ -68,7 +69,14 @@ def check_scenario(
         scenario = loaded.scenarios[scenario]
     if family not in FAMILIES:
         raise LabError(f"unknown address family {family!r}; use IPv4 or IPv6")
-    run = run_scenario(lab, scenario, family=FAMILIES[family], pcap=pcap, wait_timers=wait_timers)
+    run = run_scenario(
+        lab,
+        scenario,
+        family=FAMILIES[family],
+        pcap=pcap,
+        wait_timers=wait_timers,
+        stepping=stepping,
+    )
     verdict = judge(
         scenario,
         run.timeline,
@@ -139,6 +147,7 @@ def run_check(
     pcap_dir: Path,
     strict_flags: bool = False,
     wait_timers: bool = False,
+    stepping: bool = True,
 ) -> CheckResult:
     """Run the documented scenarios on the kernel and judge them."""
     start = time.monotonic()
@@ -164,6 +173,7 @@ def run_check(
                         pcap=pcap_dir / f"{name}-{family.lower()}.pcap",
                         strict_flags=strict_flags,
                         wait_timers=wait_timers,
+                        stepping=stepping,
                     )
                 )
     runs = [c.run for c in checks]

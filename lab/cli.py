@@ -98,6 +98,7 @@ def _check(args: argparse.Namespace) -> int:
         pcap_dir=pcap_dir,
         strict_flags=args.strict_flags,
         wait_timers=args.wait_timers,
+        stepping=not args.no_stepping,
     )
     print(result.report())
     print(
@@ -189,6 +190,11 @@ def _parser() -> _Parser:
         "--strict-flags", action="store_true", help="extra flags on a segment fail the step"
     )
     p.add_argument("--wait-timers", action="store_true", help="wait TIME-WAIT out for real (60 s)")
+    p.add_argument(
+        "--no-stepping",
+        action="store_true",
+        help="plain mode: hold nothing, and report the documented states it could not see",
+    )
     p = verb("up", _up, "build a topology and keep it after lab exits (needs root)")
     p.add_argument("topology")
     p.add_argument("--name", help="name of the lab (default: the topology's name)")

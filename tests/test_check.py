@@ -88,3 +88,20 @@ def test_lab_check_cli_writes_the_json(tmp_path: Path, capsys: pytest.CaptureFix
         "ok",
     }
     assert "12 scenario runs: 12 agree" in capsys.readouterr().out
+
+
+def test_plain_mode_sees_the_segments_and_names_the_states_it_missed(
+    lab: Lab, tmp_path: Path
+) -> None:
+    check = check_scenario(lab, "open", pcap=tmp_path / "open.pcap", stepping=False)
+    steps = check.verdict.steps
+    assert [s.observed_flags.label for s in steps if s.observed_flags is not None] == [
+        "SYN",
+        "SYN+ACK",
+        "ACK",
+    ]
+    assert all(s.flags_ok and s.direction_ok for s in steps)
+    assert not check.ok  # nothing was held, so the transient states went unseen
+    assert "client's state was not observed while the segment is in flight" in " ".join(
+        check.verdict.problems
+    )
