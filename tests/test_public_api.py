@@ -7,6 +7,16 @@ import lab.topology
 
 EXPECTED = {
     "BuildError",
+    "CheckResult",
+    "InputError",
+    "ScenarioCheck",
+    "SpecError",
+    "SteppingError",
+    "TcpFlag",
+    "TcpState",
+    "check_scenario",
+    "load_spec",
+    "run_check",
     "Host",
     "HostError",
     "Lab",
@@ -35,7 +45,16 @@ def test_public_names_are_curated_and_documented() -> None:
 
 
 def test_errors_form_one_tree() -> None:
-    for name in ("BuildError", "HostError", "LabNotFoundError", "PrivilegeError", "TopologyError"):
+    for name in (
+        "BuildError",
+        "HostError",
+        "InputError",
+        "LabNotFoundError",
+        "PrivilegeError",
+        "SpecError",
+        "SteppingError",
+        "TopologyError",
+    ):
         assert issubclass(getattr(lab, name), lab.LabError)
 
 

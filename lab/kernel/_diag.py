@@ -204,3 +204,27 @@ def _parse(payload: bytes) -> TcpSocket:
         recv_q=rqueue,
         send_q=wqueue,
     )
+
+
+def connection_socket(
+    sockets: list[TcpSocket],
+    connection: tuple[Endpoint, Endpoint] | None,
+    *,
+    listening_port: int | None,
+) -> TcpSocket | None:
+    """The socket of a connection, given as (local, peer), among `sockets`.
+
+    With `listening_port`, a listener on that port stands in while the
+    connection has no socket yet (a server before the SYN arrives). None means
+    no socket: RFC 9293's CLOSED.
+    """
+    if connection is not None:
+        local, peer = connection
+        found = next((s for s in sockets if s.local == local and s.peer == peer), None)
+        if found is not None:
+            return found
+    if listening_port is None:
+        return None
+    return next(
+        (s for s in sockets if s.state is TcpState.LISTEN and s.local[1] == listening_port), None
+    )

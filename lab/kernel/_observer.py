@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from lab.kernel._capture import Capture, Frame
-from lab.kernel._diag import SockDiag, TcpSocket
+from lab.kernel._diag import SockDiag, connection_socket
 from lab.kernel._lab import Lab
 from lab.kernel._stepper import Connection, Segment
 from lab.tcp._names import TcpState
@@ -117,17 +117,12 @@ class Observer:
             )
 
     def _state(self, role: str) -> StateSnapshot:
-        sockets = self._diag[role].tcp_sockets()
         client_side = role == self.roles[0]
-        found: TcpSocket | None = None
-        if self._connection is not None:
-            local, peer = self._connection.endpoints(client_side)
-            found = next((s for s in sockets if s.local == local and s.peer == peer), None)
-        if found is None and not client_side and role not in self._seen:
-            found = next(
-                (s for s in sockets if s.state is TcpState.LISTEN and s.local[1] == self.port),
-                None,
-            )
+        found = connection_socket(
+            self._diag[role].tcp_sockets(),
+            self._connection.endpoints(client_side) if self._connection else None,
+            listening_port=None if client_side or role in self._seen else self.port,
+        )
         if found is None:
             return StateSnapshot(TcpState.CLOSED)
         if found.state is not TcpState.LISTEN:

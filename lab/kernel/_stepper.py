@@ -70,7 +70,7 @@ from typing import TypeVar
 from lab._errors import HostError, SteppingError
 from lab.kernel._capture import Capture
 from lab.kernel._counters import TcpCounters
-from lab.kernel._diag import SockDiag, TcpSocket
+from lab.kernel._diag import SockDiag, TcpSocket, connection_socket
 from lab.kernel._host import Host
 from lab.kernel._lab import Lab
 from lab.kernel._nfqueue import NfQueue, QueuedPacket
@@ -468,17 +468,13 @@ class Stepper:
 
     def _state(self, role: str) -> StateSnapshot:
         side = self._side(role)
-        sockets = side.diag.tcp_sockets()
         client_side = role == self.roles[0]
-        found: TcpSocket | None = None
-        if self._connection is not None:
-            local, peer = self._connection.endpoints(client_side)
-            found = next((s for s in sockets if s.local == local and s.peer == peer), None)
-        if found is None and not client_side and role not in self._seen_roles:
-            port = self.port if self._connection is None else self._connection.server[1]
-            found = next(
-                (s for s in sockets if s.state is TcpState.LISTEN and s.local[1] == port), None
-            )
+        port = self.port if self._connection is None else self._connection.server[1]
+        found = connection_socket(
+            side.diag.tcp_sockets(),
+            self._connection.endpoints(client_side) if self._connection else None,
+            listening_port=None if client_side or role in self._seen_roles else port,
+        )
         if found is None:
             return StateSnapshot(TcpState.CLOSED)
         if found.state is not TcpState.LISTEN:
