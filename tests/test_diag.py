@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -40,14 +41,28 @@ def ours(lab: Lab, host: str) -> set[tuple[TcpState, int, int]]:
 
 def test_states_agree_with_pyroute2(lab: Lab) -> None:
     server, client = lab["server"], lab["client"]
-    with server.listen(8080, server.address()) as listener:
-        first = client.connect(server.address(), 8080)
-        accepted, _ = listener.accept()
-        second = client.connect(server.address(), 8080)
-        first.close()  # client FIN-WAIT-2 / TIME-WAIT, server CLOSE-WAIT
-        for host in ("client", "server"):
-            assert ours(lab, host) == pyroute2_states(lab, host), host
-        states = {state for state, _, _ in ours(lab, "server")}
-        assert {TcpState.LISTEN, TcpState.ESTABLISHED} <= states
-        accepted.close()
-        second.close()
+    with (
+        server.listen(8080, server.address()) as listener,
+        client.connect(server.address(), 8080) as first,
+        client.connect(server.address(), 8080) as second,
+    ):
+        accepted = [listener.accept()[0], listener.accept()[0]]
+        try:
+            compare(lab, first, second)
+        finally:
+            for sock in accepted:
+                sock.close()
+
+
+def compare(lab: Lab, first: socket.socket, second: socket.socket) -> None:
+    """Close `first` (client FIN-WAIT-2, server CLOSE-WAIT), keep `second`, compare readers."""
+    first.close()
+    deadline = time.monotonic() + 2
+    while TcpState.FIN_WAIT_2 not in {s for s, _, _ in ours(lab, "client")}:
+        assert time.monotonic() < deadline, ours(lab, "client")
+        time.sleep(0.005)
+    for host in ("client", "server"):
+        assert ours(lab, host) == pyroute2_states(lab, host), host
+    states = {state for state, _, _ in ours(lab, "server")}
+    assert {TcpState.LISTEN, TcpState.ESTABLISHED, TcpState.CLOSE_WAIT} <= states
+    assert second.fileno() >= 0

@@ -79,9 +79,15 @@ def test_programs_die_with_a_killed_test_process() -> None:
         time.sleep(600)
         """
     )
-    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
         assert proc.stdout is not None
-        pid = int(proc.stdout.readline())
+        assert proc.stderr is not None
+        line = proc.stdout.readline()
+        if not line:  # the child failed before starting the program: show why
+            pytest.fail(f"the lab process died early: {proc.stderr.read()}")
+        pid = int(line)
         assert alive(pid)
         proc.send_signal(signal.SIGKILL)
     assert wait_gone(pid), f"sleep {pid} outlived its killed parent"
