@@ -54,17 +54,59 @@ def test_netcat_pair(lab: Lab) -> None:
     assert listener.stdout == "over the veth\n"
 
 
+def pids_running(argv: list[str]) -> list[int]:
+    """Host PIDs of the processes whose command line is exactly `argv`."""
+    wanted = "\0".join(argv).encode() + b"\0"
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if f.read() == wanted:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
 def test_teardown_stops_programs_and_their_children() -> None:
+    marker = ["sleep", "600.25"]  # a command line nothing else runs
     with Lab("two-hosts") as lab:
-        leader = lab["server"].popen(["sh", "-c", "sleep 600 & echo $!; wait"])
+        leader = lab["server"].popen(["sh", "-c", f"{' '.join(marker)} & wait"])
         deadline = time.monotonic() + 5
-        while not leader.stdout.strip() and time.monotonic() < deadline:
+        while not pids_running(marker) and time.monotonic() < deadline:
             time.sleep(0.01)
-        child = int(leader.stdout.strip())
+        [child] = pids_running(marker)
         assert alive(leader.pid)
-        assert alive(child)
     assert wait_gone(leader.pid)
     assert wait_gone(child)
+
+
+def test_a_killed_test_process_takes_the_programs_children_along() -> None:
+    marker = ["sleep", "600.5"]
+    code = textwrap.dedent(
+        f"""
+        import time
+        from lab import Lab
+        lab = Lab("two-hosts").start()
+        lab["server"].popen(["sh", "-c", "{" ".join(marker)} & wait"])
+        print("started", flush=True)
+        time.sleep(600)
+        """
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        if proc.stdout.readline() != "started\n":
+            pytest.fail(f"the lab process died early: {proc.stderr.read()}")
+        deadline = time.monotonic() + 5
+        while not pids_running(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        [grandchild] = pids_running(marker)
+        proc.send_signal(signal.SIGKILL)
+    assert wait_gone(grandchild), f"{marker} {grandchild} outlived the killed test process"
 
 
 def test_programs_die_with_a_killed_test_process() -> None:

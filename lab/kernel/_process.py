@@ -1,14 +1,18 @@
 """Real programs running inside a lab host.
 
-A program is started through two small util-linux tools, so no Python code
+A program is started through small util-linux tools and sh, so no Python code
 runs between fork and exec (which is unsafe in a threaded process):
 
-    setpriv --pdeathsig KILL -- sh -c CHECK PID nsenter --net=/proc/self/fd/N --mount=... -- PROGRAM
+    setpriv --pdeathsig KILL -- sh -c CHECK PID \
+        nsenter --net=/proc/self/fd/N --mount=/proc/self/fd/M -- \
+        unshare --pid --fork --kill-child -- sh -c INIT init PROGRAM
 
-`setpriv` makes the kernel kill the program if the process that started it
-dies, even by SIGKILL, so a crashed test leaves no orphan; `sh` checks that
-the starter did not die before that was set up; `nsenter` joins the host's
-namespaces through descriptors inherited with `pass_fds`. Each program
+`setpriv` makes the kernel kill the chain if the process that started it
+dies, even by SIGKILL; the first `sh` checks that the starter did not die
+before that was set up; `nsenter` joins the host's namespaces through
+descriptors inherited with `pass_fds`; `unshare` gives the program a PID
+namespace whose init dies with it, so the kernel kills every process the
+program started, too: a crashed test leaves no orphan. Each program
 leads its own process group, and stopping it signals the whole group.
 Output goes to anonymous temporary files (no pipe can fill up and block the
 program, and nothing is left on disk), readable at any time.
@@ -28,8 +32,6 @@ from typing import IO
 
 from lab._errors import HostError
 
-_WRAPPER_TOOLS = ("setpriv", "nsenter")
-
 
 def _tool(name: str) -> str:
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
@@ -44,18 +46,29 @@ def _tool(name: str) -> str:
 # The parent-death signal only covers a parent that dies after prctl(): one that dies
 # between fork and setpriv's prctl leaves an orphan behind. So, with the signal set,
 # the shell checks that its parent is still the process that started it, and only then
-# runs the program. (Seen: ~1 run in 10 of the suite, under load, before this check.)
+# goes on. (Seen: ~1 run in 10 of the suite, under load, before this check.)
 _STILL_OUR_CHILD = 'if [ "$PPID" != "$0" ]; then exit 137; fi; exec "$@"'
+# The signal reaches only the direct child, not what it started (`sleep &` in a shell,
+# a daemon's workers). So every program runs in a PID namespace of its own, whose init
+# dies with the starter (unshare --kill-child): the kernel then kills the whole tree.
+# The init is a shell that waits for the program and passes its status on; as init it
+# ignores SIGTERM, which the program, in the same process group, still receives.
+# fd 3 keeps the program's stdin: a background job's is /dev/null before any redirection.
+_INIT = 'exec 3<&0; "$@" <&3 3<&- & exec 3<&-; wait $!'
+_TOOLS = ("setpriv", "unshare", "nsenter")
 
 
 def wrapper_argv(net_fd: int, mnt_fd: int | None) -> list[str]:
     """The argv prefix that runs a program inside the namespaces behind the descriptors."""
-    setpriv, nsenter = (_tool(t) for t in _WRAPPER_TOOLS)
+    setpriv, unshare, nsenter = (_tool(t) for t in _TOOLS)
     argv = [setpriv, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", _STILL_OUR_CHILD]
+    # Join the host's namespaces first: the kernel refuses to switch mount namespaces
+    # from inside a new PID namespace's init tree (EINVAL), and it need not.
     argv += [str(os.getpid()), nsenter, f"--net=/proc/self/fd/{net_fd}"]
     if mnt_fd is not None:
         argv.append(f"--mount=/proc/self/fd/{mnt_fd}")
-    return [*argv, "--"]
+    argv += ["--", unshare, "--pid", "--fork", "--kill-child=KILL", "--"]
+    return [*argv, "/bin/sh", "-c", _INIT, "init"]
 
 
 class Process:

@@ -28,6 +28,7 @@ from lab.tcp._spec import Action, Scenario
 CLIENT, SERVER = "client", "server"
 DATA = b"hello"
 URGENT = b"!"
+_FAMILY_NAMES = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6"}
 TIME_WAIT_LIMIT = 75.0
 """Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
 
@@ -192,17 +193,10 @@ def run_scenario(
             pcap_path = stepper.pcap_path
     finally:
         endpoints.close()
-    family_name = "IPv6" if family == socket.AF_INET6 else "IPv4"
     return ScenarioRun(
-        scenario,
-        family_name,
-        tuple(timeline),
-        final,
-        waited,
-        pcap_path,
-        time.monotonic() - start,
-        ss,
-    )
+        scenario, _FAMILY_NAMES[family], tuple(timeline), final, waited, pcap_path,
+        time.monotonic() - start, ss,
+    )  # fmt: skip
 
 
 def _run_plain(
@@ -243,17 +237,10 @@ def _run_plain(
             pcap_path = observer.pcap_path
     finally:
         endpoints.close()
-    family_name = "IPv6" if family == socket.AF_INET6 else "IPv4"
     return ScenarioRun(
-        scenario,
-        family_name,
-        tuple(timeline),
-        final,
-        {},
-        pcap_path,
-        time.monotonic() - start,
-        ss,
-    )
+        scenario, _FAMILY_NAMES[family], tuple(timeline), final, {}, pcap_path,
+        time.monotonic() - start, ss,
+    )  # fmt: skip
 
 
 def _wait_out_timers(stepper: Stepper, scenario: Scenario) -> dict[str, float]:
