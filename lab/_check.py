@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from lab._errors import LabError
@@ -21,7 +22,7 @@ from lab.kernel._runner import ScenarioRun, run_scenario
 from lab.tcp._assertions import assert_verdict
 from lab.tcp._report import render_scenario, render_summary, to_json
 from lab.tcp._spec import Scenario, Spec, load_spec
-from lab.tcp._verdict import Coverage, CoverageStatus, ScenarioVerdict, coverage, judge
+from lab.tcp._verdict import Coverage, ScenarioVerdict, coverage, judge
 from lab.topology import Topology, load
 
 FAMILIES = {"IPv4": socket.AF_INET, "IPv6": socket.AF_INET6}
@@ -105,14 +106,9 @@ class CheckResult:
 
         Rows whose scenarios were not run (``--scenario``) do not count against it.
         """
-        missed = [
-            row
-            for row in (*self.coverage.states, *self.coverage.flags)
-            if row.status is CoverageStatus.MISSED
-        ]
-        return all(v.ok for v in self.verdicts) and not missed
+        return all(v.ok for v in self.verdicts) and not self.coverage.missed
 
-    @property
+    @cached_property
     def coverage(self) -> Coverage:
         return coverage(self.spec, self.verdicts)
 

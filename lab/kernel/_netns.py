@@ -87,8 +87,3 @@ class NetNamespace:
     def __repr__(self) -> str:
         state = "closed" if self._fd is None else f"net:[{self.inode}]"
         return f"<NetNamespace {self.label} {state}>"
-
-
-def current_inode() -> int:
-    """The inode of the calling thread's network namespace."""
-    return os.stat(_THREAD_NETNS).st_ino

@@ -103,9 +103,9 @@ class Observer:
 
     def states(self) -> dict[str, StateSnapshot]:
         """Both roles' state of the connection now."""
-        for segment in self._tcp_segments():
-            sender = self._addresses.get(str(segment.src[0]), self.roles[0])
-            self._learn(sender, segment)
+        if self._connection is None:
+            for segment in self._tcp_segments()[:1]:
+                self._learn(self._addresses.get(str(segment.src[0]), self.roles[0]), segment)
         return {role: self._state(role) for role in self.roles}
 
     def _learn(self, sender: str, segment: Segment) -> None:

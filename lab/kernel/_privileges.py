@@ -98,8 +98,3 @@ def in_user_namespace() -> bool:
     with open("/proc/self/uid_map") as f:
         first = f.read().split()
     return first[:3] != ["0", "0", "4294967295"]
-
-
-def privilege() -> Privilege | None:
-    """What `ensure_privileges` found, or None if it has not run."""
-    return _state

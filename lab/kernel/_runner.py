@@ -22,7 +22,7 @@ from lab._errors import LabError
 from lab.kernel._lab import Lab
 from lab.kernel._observer import Observer
 from lab.kernel._stepper import Stepper
-from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._observed import Observation, ObservedAction, StateSnapshot
 from lab.tcp._spec import Action, Scenario
 
 CLIENT, SERVER = "client", "server"
@@ -254,8 +254,3 @@ def _wait_out_timers(stepper: Stepper, scenario: Scenario) -> dict[str, float]:
             time.sleep(0.25)
         waited[timer.role] = time.monotonic() - begin
     return waited
-
-
-def segments(run: ScenarioRun) -> list[ObservedSegment]:
-    """The run's segments alone, in order."""
-    return [item for item in run.timeline if isinstance(item, ObservedSegment)]

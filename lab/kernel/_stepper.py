@@ -444,11 +444,6 @@ class Stepper:
         """Where the capture is (or will be, at close) written; None without capture."""
         return self._pcap
 
-    @property
-    def rules_flavour(self) -> str:
-        """``queue`` (nft_queue) or ``xt NFQUEUE`` (nft_compat): how this kernel queues."""
-        return next(iter(self._sides.values())).rules.flavour
-
     def states(self) -> dict[str, StateSnapshot]:
         """Both roles' current state of the connection."""
         self._collect()

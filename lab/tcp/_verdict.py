@@ -492,6 +492,13 @@ class Coverage:
             for row in (*self.states, *self.flags)
         )
 
+    @property
+    def missed(self) -> tuple[CoverageRow, ...]:
+        """Documented states and flags whose scenarios ran without showing them."""
+        return tuple(
+            row for row in (*self.states, *self.flags) if row.status is CoverageStatus.MISSED
+        )
+
 
 def coverage(spec: Spec, verdicts: Sequence[ScenarioVerdict]) -> Coverage:
     """Sum `verdicts` up against `spec`'s states and flags tables."""
