@@ -9,23 +9,23 @@ documentation, and collect the verdicts, pcaps and timings.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from lab._errors import LabError
+from lab._addresses import Family
+from lab._errors import LabError, SpecError
 from lab.kernel._lab import Lab
-from lab.kernel._runner import ScenarioRun, run_scenario
+from lab.stepping._runner import VERBS, ScenarioRun, run_scenario
 from lab.tcp._assertions import assert_verdict
+from lab.tcp._coverage import Coverage, coverage
 from lab.tcp._report import render_scenario, render_summary, to_json
-from lab.tcp._spec import Scenario, Spec, load_spec
-from lab.tcp._verdict import Coverage, ScenarioVerdict, coverage, judge
-from lab.topology import Topology, load
-
-FAMILIES = {"IPv4": socket.AF_INET, "IPv6": socket.AF_INET6}
+from lab.tcp._spec import Action, Scenario, Spec
+from lab.tcp._spec_load import load_spec
+from lab.tcp._verdict import ScenarioVerdict, judge
+from lab.topology import DEFAULT_TOPOLOGY, Topology, load
 
 
 @dataclass(frozen=True)
@@ -53,27 +53,29 @@ def check_scenario(
     lab: Lab,
     scenario: Scenario | str,
     *,
-    family: str = "IPv4",
+    family: Family | str = Family.IPV4,
     spec: Spec | Path | None = None,
+    client: str = "client",
+    server: str = "server",
     pcap: Path | None = None,
     strict_flags: bool = False,
     wait_timers: bool = False,
     stepping: bool = True,
 ) -> ScenarioCheck:
-    """Run one documented scenario in a started `lab`, stepping unless told not to; judge it."""
+    """Run one documented scenario in a started `lab`, stepping unless told not to; judge it.
+
+    `client` and `server` name the lab hosts that play the roles.
+    """
     if isinstance(scenario, str):
         loaded = spec if isinstance(spec, Spec) else load_spec(spec)
-        if scenario not in loaded.scenarios:
-            raise LabError(
-                f"no scenario {scenario!r} in the spec; scenarios: {', '.join(loaded.scenarios)}"
-            )
-        scenario = loaded.scenarios[scenario]
-    if family not in FAMILIES:
-        raise LabError(f"unknown address family {family!r}; use IPv4 or IPv6")
+        scenario = _scenarios(loaded, [scenario])[0]
+    _check_verbs(scenario, spec.source if isinstance(spec, Spec) else str(spec or "<spec>"))
     run = run_scenario(
         lab,
         scenario,
-        family=FAMILIES[family],
+        family=Family.parse(family),
+        client=client,
+        server=server,
         pcap=pcap,
         wait_timers=wait_timers,
         stepping=stepping,
@@ -135,10 +137,10 @@ class CheckResult:
 
 
 def run_check(
-    topology: Topology | str = "two-hosts",
+    topology: Topology | str = DEFAULT_TOPOLOGY,
     *,
     scenarios: Sequence[str] | None = None,
-    families: Sequence[str] = ("IPv4", "IPv6"),
+    families: Sequence[Family | str] = tuple(Family),
     spec: Spec | Path | None = None,
     pcap_dir: Path,
     strict_flags: bool = False,
@@ -149,24 +151,21 @@ def run_check(
     start = time.monotonic()
     loaded = spec if isinstance(spec, Spec) else load_spec(spec)
     topo = topology if isinstance(topology, Topology) else load(topology)
-    names = list(scenarios or loaded.scenarios)
-    unknown = [n for n in names if n not in loaded.scenarios]
-    if unknown:
-        raise LabError(
-            f"no scenario {', '.join(map(repr, unknown))} in the spec; "
-            f"scenarios: {', '.join(loaded.scenarios)}"
-        )
+    chosen = _scenarios(loaded, scenarios or list(loaded.scenarios))
+    for scenario in chosen:
+        _check_verbs(scenario, loaded.source)
+    parsed = [Family.parse(f) for f in families]
     pcap_dir.mkdir(parents=True, exist_ok=True)
     checks = []
-    for name in names:
-        for family in families:
+    for scenario in chosen:
+        for family in parsed:
             with Lab(topo) as lab:
                 checks.append(
                     check_scenario(
                         lab,
-                        loaded.scenarios[name],
+                        scenario,
                         family=family,
-                        pcap=pcap_dir / f"{name}-{family.lower()}.pcap",
+                        pcap=pcap_dir / f"{scenario.name}-{family.lower()}.pcap",
                         strict_flags=strict_flags,
                         wait_timers=wait_timers,
                         stepping=stepping,
@@ -177,6 +176,31 @@ def run_check(
     return CheckResult(
         loaded, topo, tuple(runs), tuple(verdicts), _kernel(), time.monotonic() - start
     )
+
+
+def _scenarios(spec: Spec, names: Sequence[str]) -> list[Scenario]:
+    """The scenarios called `names`, or an error naming the ones the spec lacks."""
+    unknown = [n for n in names if n not in spec.scenarios]
+    if unknown:
+        raise LabError(
+            f"no scenario {', '.join(map(repr, unknown))} in the spec {spec.source}; "
+            f"scenarios: {', '.join(spec.scenarios)}"
+        )
+    return [spec.scenarios[n] for n in names]
+
+
+def _check_verbs(scenario: Scenario, source: str) -> None:
+    """Refuse, before any lab is built, an action the runner cannot perform."""
+    actions = [*scenario.setup, *(item for item in scenario.script if isinstance(item, Action))]
+    for action in actions:
+        if action.verb not in VERBS:
+            raise SpecError(
+                source,
+                f"scenarios.{scenario.name}",
+                f"the runner cannot perform {str(action)!r}: {action.verb!r} is not one of its "
+                "actions",
+                f"use one of: {', '.join(VERBS)} (or add it to lab.stepping's VERBS)",
+            )
 
 
 def _ss_block(run: ScenarioRun) -> str:

@@ -8,7 +8,7 @@
      ├── BuildError               the kernel refused a step while building a lab
      ├── HostError                a host command or call could not run
      ├── SteppingError            holding or releasing TCP segments one at a time failed
-     ├── UnknownNameError         a TCP state or flag name no alias knows (lab.tcp; also ValueError)
+     ├── UnknownNameError         a state, flag or family name no alias knows (also ValueError)
      └── LabNotFoundError         `lab exec/down` named a lab that is not up
 
 Every message is a whole sentence that says what went wrong, where (file and
@@ -18,6 +18,9 @@ traceback.
 """
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "BuildError",
@@ -29,6 +32,8 @@ __all__ = [
     "SpecError",
     "SteppingError",
     "TopologyError",
+    "UnknownNameError",
+    "did_you_mean",
 ]
 
 
@@ -83,3 +88,32 @@ class SteppingError(LabError):
 
 class LabNotFoundError(LabError):
     """No pinned lab (from `lab up`) has the given name."""
+
+
+class UnknownNameError(LabError, ValueError):
+    """A TCP state or flag name (or a role, a family) that no alias table knows.
+
+    `problem` says what was not understood and `fix` what to write instead, so
+    readers of files can report both at the field they came from.
+    """
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem}; {fix}")
+
+
+def _quoted(choice: str) -> str:
+    return f"'{choice}'"
+
+
+def did_you_mean(
+    word: str, choices: Iterable[str], *, shown: Callable[[str], str] = _quoted
+) -> str:
+    """``did you mean 'x'? `` when `word` is close to one of `choices`, else "".
+
+    The one place every "did you mean" comes from; `shown` writes the choice
+    found (quoted by default; the TCP names show their canonical spelling).
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean {shown(close[0])}? " if close else ""

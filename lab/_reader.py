@@ -13,14 +13,15 @@ raises that class.
 from __future__ import annotations
 
 import datetime
-import difflib
+import os
 import re
 import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Final, Generic, NoReturn, TypeAlias, TypeVar, cast
 
-from lab._errors import InputError
+from lab._errors import InputError, did_you_mean
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -291,6 +292,51 @@ def _unknown_key(name: object, table: Mapping[str, Key[object]], at: At) -> Inpu
         return at.key(name).error(
             f"key {shown(name)} is {kind(name)}, not a key name", f"{hint}allowed keys: {allowed}"
         )
-    close = difflib.get_close_matches(name, list(table), n=1)
-    guess = f"did you mean '{close[0]}'? " if close else ""
+    guess = did_you_mean(name, table)
     return at.key(name).error(f"unknown key '{name}'", f"{guess}allowed keys here: {allowed}")
+
+
+# Why a file cannot be read, most specific first: (error class, problem, fix). The fix of a
+# missing file is the caller's, since only it knows what else could have been meant.
+_UNREADABLE: Final[tuple[tuple[type[OSError], str, str], ...]] = (
+    (FileNotFoundError, "there is no such file", ""),
+    (IsADirectoryError, "this is a directory, not a file", "name a file in it"),
+    (
+        PermissionError,
+        "this file cannot be read: permission denied",
+        "make it readable (chmod a+r), or copy it somewhere you can read",
+    ),
+    (OSError, "this file cannot be read: {error}", "check the path and the file"),
+)
+
+
+def read_text(
+    path: str | os.PathLike[str],
+    source: str,
+    raises: type[InputError],
+    *,
+    missing: Callable[[], str],
+) -> str:
+    """The UTF-8 text of the file at `path`, or one error of class `raises` saying why not.
+
+    `source` names the file in the error as the user wrote it; `missing()` gives
+    the fix when there is no such file (called only then).
+    """
+    try:
+        data = Path(path).read_bytes()
+    except ValueError:  # pathlib refuses paths with NUL bytes this way
+        raise raises(source, "", "this is not a usable file name", "check the path") from None
+    except OSError as error:
+        problem, fix = next((p, f) for cls, p, f in _UNREADABLE if isinstance(error, cls))
+        raise raises(
+            source, "", problem.format(error=error.strerror or error), fix or missing()
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise raises(
+            source,
+            f"byte {error.start}",
+            "the file is not UTF-8 text",
+            "save it as UTF-8 (it may be binary, or in another encoding)",
+        ) from None

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from lab._addresses import Family
 from lab._check import run_check
 from lab._errors import LabError
 from lab.kernel import _pin
@@ -31,7 +32,7 @@ from lab.kernel._lab import Lab
 from lab.kernel._mountns import create_mount_namespace
 from lab.kernel._netns import NetNamespace
 from lab.kernel._privileges import ensure_privileges
-from lab.topology import available, describe, load
+from lab.topology import DEFAULT_TOPOLOGY, available, describe, load
 
 EXIT_USAGE = 2
 DEMO_PORT = 8080
@@ -93,7 +94,7 @@ def _check(args: argparse.Namespace) -> int:
     result = run_check(
         args.topology,
         scenarios=args.scenario,
-        families=args.family or ("IPv4", "IPv6"),
+        families=args.family or tuple(Family),
         spec=Path(args.spec) if args.spec else None,
         pcap_dir=pcap_dir,
         strict_flags=args.strict_flags,
@@ -175,12 +176,14 @@ def _parser() -> _Parser:
     p = verb("show", _show, "print a topology's hosts, links and addresses (no name: list them)")
     p.add_argument("topology", nargs="?", help="name in topologies/ or a YAML path")
     p = verb("demo", _demo, "build a topology, run one TCP exchange, print both ends' ss")
-    p.add_argument("topology", nargs="?", default="two-hosts")
+    p.add_argument("topology", nargs="?", default=DEFAULT_TOPOLOGY)
     p.add_argument("--client", default="client", help="host that connects (default: client)")
     p.add_argument("--server", default="server", help="host that listens (default: server)")
     p.add_argument("--ipv6", action="store_true", help="use the server's IPv6 address")
     p = verb("check", _check, "verify the documented TCP tables on the kernel, segment by segment")
-    p.add_argument("--topology", default="two-hosts", help="where to run (default: two-hosts)")
+    p.add_argument(
+        "--topology", default=DEFAULT_TOPOLOGY, help=f"where to run (default: {DEFAULT_TOPOLOGY})"
+    )
     p.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
     p.add_argument("--family", action="append", choices=("IPv4", "IPv6"), help="only this family")
     p.add_argument("--spec", help="a tables file of your own (default: the packaged one)")

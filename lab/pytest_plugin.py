@@ -34,9 +34,8 @@ from lab._errors import PrivilegeError, TopologyError
 from lab.kernel._lab import Lab
 from lab.kernel._privileges import ensure_privileges
 from lab.tcp._spec import Scenario
-from lab.topology import Topology, load
+from lab.topology import DEFAULT_TOPOLOGY, Topology, load
 
-DEFAULT_TOPOLOGY = "two-hosts"
 _privilege_failure = pytest.StashKey[str | None]()
 _reports = pytest.StashKey[dict[str, pytest.TestReport]]()
 _kept_pcaps = pytest.StashKey[list[tuple[str, Path]]]()

@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lab import MachineSnapshot, take_snapshot  # noqa: E402
+from lab.kernel._snapshot import MachineSnapshot, take_snapshot  # noqa: E402
 
 
 def net_namespaces() -> set[str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from support import Resources, leaks_since, real_root
 
-from lab import take_snapshot
+from lab.kernel._snapshot import take_snapshot
 
 pytest_plugins = ["pytester"]
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import Lab
-from lab._check import ScenarioCheck, check_scenario, run_check
+from lab import Lab, ScenarioCheck, check_scenario, run_check
 from lab.cli import main
-from lab.kernel._capture import tcp_flags_in_pcap
+from lab.stepping import tcp_flags_in_pcap
 from lab.tcp import DocumentedSegment, TcpState, load_spec
 
 pytestmark = pytest.mark.kernel

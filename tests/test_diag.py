@@ -10,7 +10,7 @@ import pytest
 from pyroute2 import DiagSocket
 
 from lab import Lab
-from lab.kernel._diag import SockDiag
+from lab.stepping._diag import SockDiag
 from lab.tcp import TcpState
 
 pytestmark = pytest.mark.kernel

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lab import BuildError, HostError, Lab, from_dict, take_snapshot
+from lab import BuildError, HostError, Lab, from_dict
+from lab.kernel._snapshot import take_snapshot
 from lab.topology import available
 
 pytestmark = pytest.mark.kernel

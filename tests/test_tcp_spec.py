@@ -476,7 +476,7 @@ def test_missing_file_is_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec(missing)
     assert str(caught.value) == (
-        f"{missing}: this file cannot be read: No such file or directory; check the path, "
+        f"{missing}: there is no such file; check the path, "
         "or leave it out to use the packaged tables.yaml"
     )
 

@@ -332,7 +332,7 @@ def test_timer_running_at_the_end_is_ok_without_waiting() -> None:
     (timer,) = verdict.timers
     assert timer.ok
     assert (timer.role, timer.state, timer.then) == ("client", TcpState.TIME_WAIT, TcpState.CLOSED)
-    assert timer.observed == TIME_WAIT_TIMER
+    assert timer.timer == TIME_WAIT_TIMER
     assert timer.observed_state is TcpState.TIME_WAIT
     assert not timer.waited
     assert timer.seconds is None
@@ -348,7 +348,7 @@ def test_timer_waited_out_ends_in_the_next_state() -> None:
     assert timer.ok
     assert timer.waited
     assert timer.seconds == 59.8
-    assert timer.observed == TIME_WAIT_TIMER  # as it was when the script ended
+    assert timer.timer == TIME_WAIT_TIMER  # as it was when the script ended
     assert timer.observed_state is TcpState.CLOSED
 
 

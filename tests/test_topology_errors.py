@@ -802,7 +802,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_directory(tmp_path: Path) -> None:
     (tmp_path / "dir.yaml").mkdir()
-    with pytest.raises(TopologyError, match="this is a directory, not a topology file"):
+    with pytest.raises(TopologyError, match="this is a directory, not a file"):
         load(tmp_path / "dir.yaml")
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-import lab.topology
 from lab._errors import TopologyError
 from lab.topology import (
     Route,
@@ -53,28 +52,6 @@ def default_route(version: int, via: str, *, automatic: bool = True) -> Route:
 
 
 # --- the public API ----------------------------------------------------------------
-
-
-def test_public_api_is_curated() -> None:
-    assert sorted(lab.topology.__all__) == sorted(
-        [
-            "Address",
-            "Bridge",
-            "Endpoint",
-            "HostSpec",
-            "Link",
-            "Route",
-            "Topology",
-            "available",
-            "chain",
-            "describe",
-            "from_dict",
-            "load",
-            "loads",
-        ]
-    )
-    for name in lab.topology.__all__:
-        assert getattr(lab.topology, name) is not None
 
 
 @pytest.mark.parametrize("function", [available, chain, describe, from_dict, load, loads])

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from ipaddress import IPv6Address
 
 from lab._errors import BuildError
-from lab.kernel._netlink import Netlink, NetlinkError
 from lab.kernel._netns import NetNamespace
+from lab.kernel._rtnl import NetlinkError, Rtnetlink
 from lab.kernel._sysctl import write_sysctl
 from lab.topology._model import Topology
 
@@ -31,7 +31,7 @@ _ERRNO_HINTS = {
 
 
 FIRST_VETH_INDEX = 1000
-"""Interface indexes given to the first end of each veth pair (see Netlink.add_veth)."""
+"""Interface indexes given to the first end of each veth pair (see Rtnetlink.add_veth)."""
 
 _LAB_DEFAULT_SYSCTLS = (
     # Lab addresses are unique by validation, and link-local ones derive from random
@@ -53,11 +53,12 @@ _SYSCTL_HINTS = {
 
 
 @dataclass
-class Namespaces:
-    """What `build` made: one namespace per host, and one per bridge (its switch)."""
+class BuiltNamespaces:
+    """What `build` made: one namespace per host, and one per bridge (holding the bridge)."""
 
     hosts: dict[str, NetNamespace]
-    switches: dict[str, NetNamespace]
+    bridges: dict[str, NetNamespace]
+    """By bridge name."""
 
 
 @contextmanager
@@ -76,10 +77,10 @@ def _step(
         ) from error
 
 
-def build(topology: Topology, stack: ExitStack) -> Namespaces:
+def build(topology: Topology, stack: ExitStack) -> BuiltNamespaces:
     """Create `topology`'s namespaces and links; their release goes on `stack`."""
-    made = Namespaces(hosts={}, switches={})
-    netlink: dict[str, Netlink] = {}
+    made = BuiltNamespaces(hosts={}, bridges={})
+    netlink: dict[str, Rtnetlink] = {}
 
     def step(
         where: str, what: str, hints: Mapping[int, str] = _ERRNO_HINTS
@@ -88,19 +89,19 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
 
     with ExitStack() as local:  # netlink sockets: needed only while building
 
-        def namespace(label: str, into: dict[str, NetNamespace]) -> None:
+        def namespace(label: str, into: dict[str, NetNamespace], key: str) -> None:
             with step(label, "creating its network namespace"):
                 ns = NetNamespace.create(label)
             stack.callback(ns.close)
-            into[label] = ns
+            into[key] = ns
             with step(label, "opening netlink"):
-                netlink[label] = Netlink(ns)
+                netlink[label] = Rtnetlink(ns)
             local.callback(netlink[label].close)
 
         for host in topology.hosts:
-            namespace(host.name, made.hosts)
+            namespace(host.name, made.hosts, host.name)
         for bridge in topology.bridges:
-            namespace(_switch(bridge.name), made.switches)
+            namespace(bridge_label(bridge.name), made.bridges, bridge.name)
 
         for host in topology.hosts:
             with step(host.name, "bringing lo up"):
@@ -121,14 +122,14 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
                 netlink[b.host].set_up(b.ifname)
 
         for bridge in topology.bridges:
-            label = _switch(bridge.name)
+            label = bridge_label(bridge.name)
             with step(label, "creating the bridge"):
                 netlink[label].add_bridge(bridge.name, bridge.mtu)
             for i, port in enumerate(bridge.ports):
                 peer = f"port{i}"
                 with step(f"{port.host} {port.ifname}", f"creating the veth pair to {label}"):
                     netlink[port.host].add_veth(
-                        port.ifname, peer, made.switches[label], bridge.mtu, next(indexes)
+                        port.ifname, peer, made.bridges[bridge.name], bridge.mtu, next(indexes)
                     )
                 with step(label, f"adding {peer} to the bridge"):
                     netlink[label].set_up(peer, master=bridge.name)
@@ -153,7 +154,7 @@ def build(topology: Topology, stack: ExitStack) -> Namespaces:
     return made
 
 
-def _wait_until_ready(topology: Topology, netlink: Mapping[str, Netlink]) -> None:
+def _wait_until_ready(topology: Topology, netlink: Mapping[str, Rtnetlink]) -> None:
     """Return once every interface and address can carry traffic (see _rtnl_reader)."""
     ipv6 = {
         label: {a.ip for a in topology.addresses(label) if isinstance(a.ip, IPv6Address)}
@@ -178,6 +179,6 @@ def _wait_until_ready(topology: Topology, netlink: Mapping[str, Netlink]) -> Non
         time.sleep(0.0002)
 
 
-def _switch(bridge: str) -> str:
+def bridge_label(bridge: str) -> str:
     """The label of the namespace that holds bridge `bridge`."""
     return f"bridge {bridge}"

@@ -18,16 +18,16 @@ from lab._errors import LabError
 from lab.kernel._build import build
 from lab.kernel._host import Host
 from lab.kernel._netns import NetNamespace
-from lab.topology import Topology, load
+from lab.topology import DEFAULT_TOPOLOGY, Topology, load
 
 
 class Lab:
     """A running lab: one `Host` per host of the topology."""
 
-    def __init__(self, topology: Topology | str | os.PathLike[str] = "two-hosts") -> None:
+    def __init__(self, topology: Topology | str | os.PathLike[str] = DEFAULT_TOPOLOGY) -> None:
         self.topology = topology if isinstance(topology, Topology) else load(topology)
         self.hosts: dict[str, Host] = {}
-        self.switches: dict[str, NetNamespace] = {}
+        self.bridges: dict[str, NetNamespace] = {}
         """The namespaces that hold the topology's bridges, by bridge name."""
         self._stack = ExitStack()
         self._started = False
@@ -43,7 +43,7 @@ class Lab:
         self._started = True
         try:
             made = build(self.topology, self._stack)
-            self.switches = made.switches
+            self.bridges = made.bridges
             for spec in self.topology.hosts:
                 host = Host(spec, made.hosts[spec.name], self.topology.addresses(spec.name))
                 self._stack.callback(host.close)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lab._errors import LabError, LabNotFoundError, PrivilegeError
 from lab.kernel import _syscalls
+from lab.kernel._build import bridge_label
 from lab.kernel._lab import Lab
 from lab.kernel._netns import NetNamespace
 from lab.kernel._privileges import in_user_namespace
@@ -120,7 +121,7 @@ def pin(lab: Lab, name: str) -> PinnedLab:
     _meta_dir().mkdir(parents=True, exist_ok=True)
     pinned = PinnedLab(name=name, topology=lab.topology.name, source=lab.topology.source)
     labelled = [(h, lab.hosts[h].netns) for h in lab.hosts]
-    labelled += [(f"bridge {b}", ns) for b, ns in lab.switches.items()]
+    labelled += [(bridge_label(b), ns) for b, ns in lab.bridges.items()]
     try:
         for label, ns in labelled:
             netns_name = f"{PREFIX}{name}.{label.replace(' ', '-')}"

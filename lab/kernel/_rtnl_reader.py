@@ -18,72 +18,38 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from collections.abc import Iterator
 
 from lab.kernel._netns import NetNamespace
+from lab.kernel._rawnetlink import NetlinkSocket, attributes
 
-_NLMSG = struct.Struct("=IHHII")  # length, type, flags, sequence, port
 _IFINFO = struct.Struct("=BxHiII")  # family, type, index, flags, change
 _RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type
-_RTATTR = struct.Struct("=HH")  # length, type
 
-NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_NEWLINK, RTM_GETLINK, RTM_NEWROUTE, RTM_GETROUTE = 16, 18, 24, 26
-NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 IFLA_IFNAME, IFLA_OPERSTATE = 3, 16
 RTA_DST = 1
 RT_TABLE_LOCAL = 255
 OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 
 
-def _attributes(data: bytes, offset: int) -> Iterator[tuple[int, bytes]]:
-    while offset + _RTATTR.size <= len(data):
-        length, kind = _RTATTR.unpack_from(data, offset)
-        if length < _RTATTR.size:
-            return
-        yield kind & 0x3FFF, data[offset + _RTATTR.size : offset + length]
-        offset += (length + 3) & ~3
-
-
 class RtnlReader:
     """A raw rtnetlink socket inside one namespace, for the few facts the builder reads."""
 
     def __init__(self, netns: NetNamespace) -> None:
-        with netns.entered():
-            self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        self._sock.bind((0, 0))
-        self._seq = 0
+        self._sock = NetlinkSocket(netns, socket.NETLINK_ROUTE)
 
     def close(self) -> None:
         self._sock.close()
 
-    def _dump(self, kind: int, body: bytes) -> Iterator[tuple[int, bytes]]:
-        self._seq += 1
-        header = _NLMSG.pack(
-            _NLMSG.size + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, self._seq, 0
-        )
-        self._sock.send(header + body)
-        while True:
-            data = self._sock.recv(1 << 16)
-            offset = 0
-            while offset + _NLMSG.size <= len(data):
-                length, msg_type, _, _, _ = _NLMSG.unpack_from(data, offset)
-                if msg_type == NLMSG_DONE:
-                    return
-                if msg_type == NLMSG_ERROR:
-                    errno = -struct.unpack_from("=i", data, offset + _NLMSG.size)[0]
-                    raise OSError(errno, f"rtnetlink dump {kind} failed")
-                yield msg_type, data[offset + _NLMSG.size : offset + length]
-                offset += (length + 3) & ~3
-
     def links(self) -> dict[str, tuple[int, str]]:
         """Every interface: name -> (index, operational state)."""
         found = {}
-        for msg_type, payload in self._dump(RTM_GETLINK, _IFINFO.pack(0, 0, 0, 0, 0)):
-            if msg_type != RTM_NEWLINK:
+        for message in self._sock.dump(RTM_GETLINK, _IFINFO.pack(0, 0, 0, 0, 0)):
+            if message.kind != RTM_NEWLINK:
                 continue
+            payload = message.payload
             index = _IFINFO.unpack_from(payload)[2]
-            attrs = dict(_attributes(payload, _IFINFO.size))
+            attrs = attributes(payload, _IFINFO.size)
             name = attrs.get(IFLA_IFNAME, b"?").rstrip(b"\0").decode()
             state = attrs.get(IFLA_OPERSTATE, b"\0")[0]
             found[name] = (index, OPERSTATES[state] if state < len(OPERSTATES) else str(state))
@@ -93,10 +59,11 @@ class RtnlReader:
         """The IPv6 addresses that have their route in the local table (usable as such)."""
         found = set()
         request = _RTMSG.pack(socket.AF_INET6, 0, 0, 0, 0, 0, 0, 0, 0)
-        for msg_type, payload in self._dump(RTM_GETROUTE, request):
-            if msg_type != RTM_NEWROUTE or _RTMSG.unpack_from(payload)[4] != RT_TABLE_LOCAL:
+        for message in self._sock.dump(RTM_GETROUTE, request):
+            payload = message.payload
+            if message.kind != RTM_NEWROUTE or _RTMSG.unpack_from(payload)[4] != RT_TABLE_LOCAL:
                 continue
-            dst = dict(_attributes(payload, _RTMSG.size)).get(RTA_DST)
+            dst = attributes(payload, _RTMSG.size).get(RTA_DST)
             if dst is not None and len(dst) == 16:
                 found.add(ipaddress.IPv6Address(dst))
         return found

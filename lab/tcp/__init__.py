@@ -5,38 +5,19 @@
     print(render_scenario(verdict, pcap="open-ipv4.pcap"))
     assert_verdict(verdict)                               # in a test: the same table on failure
 
-No kernel access: the timeline comes from `lab.kernel` (the stepper), or is
+No kernel access: the timeline comes from `lab.stepping` (the stepper), or is
 built by hand in tests.
 """
 
 from lab._errors import SpecError
 from lab.tcp._assertions import assert_verdict, mismatch_message
-from lab.tcp._names import TcpFlag, TcpState, UnknownNameError
+from lab.tcp._coverage import Coverage, CoverageRow, CoverageStatus, coverage
+from lab.tcp._names import Role, TcpFlag, TcpState, UnknownNameError
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
 from lab.tcp._report import render_scenario, render_summary, to_json
-from lab.tcp._spec import (
-    ROLES,
-    Action,
-    DocumentedSegment,
-    FlagDoc,
-    Scenario,
-    Spec,
-    Timer,
-    load_spec,
-    loads_spec,
-    spec_from_dict,
-)
-from lab.tcp._verdict import (
-    ActionStep,
-    Coverage,
-    CoverageRow,
-    CoverageStatus,
-    ScenarioVerdict,
-    StepVerdict,
-    TimerVerdict,
-    coverage,
-    judge,
-)
+from lab.tcp._spec import ROLES, Action, DocumentedSegment, FlagDoc, Scenario, Spec, Timer
+from lab.tcp._spec_load import load_spec, loads_spec, spec_from_dict
+from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerdict, judge
 
 __all__ = [
     "ROLES",
@@ -50,6 +31,7 @@ __all__ = [
     "Observation",
     "ObservedAction",
     "ObservedSegment",
+    "Role",
     "Scenario",
     "ScenarioVerdict",
     "Spec",

@@ -9,17 +9,26 @@ Pure: no kernel access.
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
 
-from lab._errors import LabError
+from lab._errors import UnknownNameError, did_you_mean
 
-__all__ = ["TcpFlag", "TcpState", "UnknownNameError"]
+__all__ = ["Role", "TcpFlag", "TcpState", "UnknownNameError"]
 
 
-class UnknownNameError(LabError, ValueError):
-    """A state or flag name that no alias table knows."""
+class Role(enum.StrEnum):
+    """One end of a TCP scenario; equal to its name, so ``"client"`` works as well."""
+
+    CLIENT = "client"
+    """The end that opens actively (connect)."""
+    SERVER = "server"
+    """The end that listens and accepts."""
+
+    @property
+    def peer(self) -> Role:
+        """The other end."""
+        return Role.SERVER if self is Role.CLIENT else Role.CLIENT
 
 
 def _squash(text: str) -> str:
@@ -53,11 +62,13 @@ class TcpState(enum.Enum):
             return name
         found = _STATE_ALIASES.get(_squash(name))
         if found is None:
-            close = difflib.get_close_matches(_squash(name), _STATE_ALIASES, n=1)
-            hint = f"did you mean {_STATE_ALIASES[close[0]].value}? " if close else ""
+            hint = did_you_mean(
+                _squash(name), _STATE_ALIASES, shown=lambda alias: _STATE_ALIASES[alias].value
+            )
             raise UnknownNameError(
-                f"{name!r} is not a TCP state; {hint}use one of "
-                f"{', '.join(s.value for s in cls)} (or ss/Linux names such as ESTAB, SYN_RECV)"
+                f"{name!r} is not a TCP state",
+                f"{hint}use one of {', '.join(s.value for s in cls)} "
+                "(or ss/Linux names such as ESTAB, SYN_RECV)",
             )
         return found
 
@@ -67,7 +78,10 @@ class TcpState(enum.Enum):
         try:
             return _KERNEL_STATES[number]
         except KeyError:
-            raise UnknownNameError(f"{number} is not a Linux TCP state number") from None
+            raise UnknownNameError(
+                f"{number} is not a Linux TCP state number",
+                "see include/net/tcp_states.h for the numbers this kernel uses",
+            ) from None
 
     @property
     def ss_name(self) -> str:
@@ -152,8 +166,8 @@ class TcpFlag(enum.IntFlag):
                     flags |= _FLAG_LETTERS[letter]
                 continue
             raise UnknownNameError(
-                f"{original!r} is not a set of TCP flags: {token!r} is unknown; write names "
-                "joined by + (SYN+ACK), letters (SA), or tcpdump's notation ([S.])"
+                f"{original!r} is not a set of TCP flags: {token!r} is unknown",
+                "write names joined by + (SYN+ACK), letters (SA), or tcpdump's notation ([S.])",
             )
         return flags
 

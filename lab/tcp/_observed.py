@@ -2,9 +2,10 @@
 
 The kernel side (the stepper) produces these; the pure side (spec matching,
 reports) consumes them. A segment is held twice on its way: at the sender's
-output, where `before` is taken (the sender has already moved to its new
-state, the receiver has seen nothing), and at the receiver's input; once the
-receiver has processed it, `after` is taken.
+output, where `before` is taken as soon as the kernel has emitted it (the
+sender has already moved to its new state, the receiver has seen nothing),
+and at the receiver's input; once the receiver has processed it, `after` is
+taken.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lab.tcp._names import TcpFlag, TcpState
+from lab.tcp._names import Role, TcpFlag, TcpState
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,6 @@ class StateSnapshot:
     state: TcpState
     timer: str = ""
     """The timer ``ss -o`` would show (``timewait,59sec,0``), if any."""
-    ss_line: str = ""
-    """The raw ``ss`` line for this socket, when the report asked for it."""
 
 
 @dataclass(frozen=True)
@@ -32,29 +31,40 @@ class ObservedSegment:
 
     n: int
     """1-based position among the scenario's segments."""
-    sender: str
-    """Role that sent it (``client`` or ``server``)."""
-    receiver: str
+    sender: Role
+    receiver: Role
     flags: TcpFlag
     seq: int
     ack: int
     length: int
     """Payload bytes."""
-    before: Mapping[str, StateSnapshot] = field(default_factory=dict)
-    """Both roles while the segment is in flight (held after the sender's output)."""
-    after: Mapping[str, StateSnapshot] = field(default_factory=dict)
+    before: Mapping[Role, StateSnapshot] = field(default_factory=dict)
+    """Both roles when the sender's kernel emitted it (held at the sender's output)."""
+    after: Mapping[Role, StateSnapshot] = field(default_factory=dict)
     """Both roles once the receiver has processed it."""
+    time: float | None = None
+    """When the sender's kernel emitted it, in seconds since stepping started (if known)."""
+
+    @property
+    def sequence_space(self) -> int:
+        """How much sequence space it takes: its payload, plus one each for SYN and FIN."""
+        return self.length + (TcpFlag.SYN in self.flags) + (TcpFlag.FIN in self.flags)
+
+    @property
+    def acknowledges(self) -> int:
+        """The sequence number that acknowledges all of it: ``seq + sequence_space``."""
+        return (self.seq + self.sequence_space) % (1 << 32)
 
 
 @dataclass(frozen=True)
 class ObservedAction:
     """An application action between segments (``server closes``), as the scenario ran it."""
 
-    actor: str
+    actor: Role
     verb: str
     result: str = ""
     """What the call returned or raised, such as ``ECONNREFUSED``."""
-    states: Mapping[str, StateSnapshot] = field(default_factory=dict)
+    states: Mapping[Role, StateSnapshot] = field(default_factory=dict)
     """Both roles right after the action."""
 
 

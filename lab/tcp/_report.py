@@ -14,17 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from lab.tcp._names import TcpFlag, TcpState
+from lab._columns import align_columns
+from lab.tcp._coverage import Coverage, CoverageRow
+from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._spec import ROLES
-from lab.tcp._verdict import (
-    ActionStep,
-    Coverage,
-    CoverageRow,
-    ScenarioVerdict,
-    StepVerdict,
-    TimerVerdict,
-)
+from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerdict
 
 __all__ = ["MARK", "render_scenario", "render_summary", "to_json"]
 
@@ -32,17 +27,6 @@ MARK: Final = "✗"
 """Marks a cell whose observation differs from the documentation."""
 ARROW: Final = "→"
 _GAP: Final = "  "
-_HEADER: Final = (
-    "n",
-    "segment",
-    "documented flags",
-    "on the wire",
-    "documented states",
-    *(f"{role} (in flight {ARROW} after)" for role in ROLES),
-    "verdict",
-)
-_FIRST_ROLE: Final = 5  # index of the first role column in _HEADER
-_SPAN: Final = slice(1, _FIRST_ROLE)  # what an action's or a timer's text spans
 _LEGEND: Final = (
     f"({MARK} marks what differs. States: the sender's while its segment is in flight, the "
     "receiver's once it has processed it. Flags: {flags}.)"
@@ -57,28 +41,51 @@ Pcap = str | os.PathLike[str] | None
 
 @dataclass(frozen=True)
 class _Row:
-    """One line of the table: cells (or one text spanning the middle), then problem lines."""
+    """One line of the table, then its problem lines.
 
-    cells: tuple[str, ...]
+    A step fills the four middle columns (segment, documented flags, on the
+    wire, documented states); an action or a timer writes one text across them.
+    """
+
+    n: str
+    middle: tuple[str, str, str, str] | str
+    roles: tuple[str, ...]
+    """One cell per role, in ROLES order."""
+    verdict: str
     problems: tuple[str, ...] = ()
-    spanning: bool = False
-    """Whether cells are (n, text, *role cells, verdict): the text spans _SPAN."""
+
+    def cells(self) -> tuple[str, ...]:
+        """The cells in the table's columns; a spanning text counts in none of them."""
+        middle = self.middle if isinstance(self.middle, tuple) else ("",) * 4
+        return (self.n, *middle, *self.roles, self.verdict)
+
+    def line(self, widths: Sequence[int]) -> str:
+        """The row with its cells padded to `widths` (the table's column widths)."""
+        if isinstance(self.middle, tuple):
+            return _line(self.cells(), widths)
+        span = sum(widths[1:5]) + len(_GAP) * 3
+        cells = (self.n, self.middle, *self.roles, self.verdict)
+        return _line(cells, [widths[0], span, *widths[5:]])
+
+
+_HEADER: Final = _Row(
+    "n",
+    ("segment", "documented flags", "on the wire", "documented states"),
+    tuple(f"{role} (in flight {ARROW} after)" for role in ROLES),
+    "verdict",
+)
 
 
 def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
     """The scenario as a side-by-side table of documented and observed behaviour."""
     rows = _rows(verdict)
-    widths = [len(h) for h in _HEADER]
+    widths = [len(cell) for cell in _HEADER.cells()]
     for row in rows:
-        # A spanning row's text may run past its span; its other cells are in their columns.
-        cells = _unspanned(row.cells) if row.spanning else row.cells
-        widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
-    lines = [_line(_HEADER, widths)]
+        widths = [max(w, len(c)) for w, c in zip(widths, row.cells(), strict=True)]
+    lines = [_HEADER.line(widths)]
+    indent = " " * (1 + widths[0] + len(_GAP))
     for row in rows:
-        lines.append(
-            _spanning_line(row.cells, widths) if row.spanning else _line(row.cells, widths)
-        )
-        indent = " " * (1 + widths[0] + len(_GAP))
+        lines.append(row.line(widths))
         lines += [f"{indent}{MARK} {problem}" for problem in row.problems]
     table_width = max(len(line) for line in lines)
     title = f"{verdict.label}: {verdict.title}"
@@ -163,26 +170,23 @@ def _step_row(step: StepVerdict) -> _Row:
     else:
         wire = step.observed_flags.label if step.flags_ok else _marked(step.observed_flags.label)
     states = ", ".join(f"{role} {state}" for role, state in step.expected_states.items())
+    documented = step.expected_flags.label if step.documented else "(undocumented)"
     return _Row(
-        (
-            str(step.n),
-            route,
-            step.expected_flags.label if step.documented else "(undocumented)",
-            wire,
-            states,
-            *(_role_cell(step, role) for role in ROLES),
-            "ok" if step.ok else "FAIL",
-        ),
+        str(step.n),
+        (route, documented, wire, states),
+        tuple(_role_cell(step, role) for role in ROLES),
+        "ok" if step.ok else "FAIL",
         step.problems,
     )
 
 
-def _role_cell(step: StepVerdict, role: str) -> str:
+def _role_cell(step: StepVerdict, role: Role) -> str:
     """``SYN-SENT → ESTABLISHED``: `role` while the segment flew and once it was processed."""
     if not step.observed:
         return ""
     cell = (
-        f"{_state(step.observed_before.get(role))} {ARROW} {_state(step.observed_after.get(role))}"
+        f"{_state(_snapshot_state(step.observed_before.get(role)))} {ARROW} "
+        f"{_state(_snapshot_state(step.observed_after.get(role)))}"
     )
     return cell if step.state_ok(role) else _marked(cell)
 
@@ -197,7 +201,7 @@ def _action_row(action: ActionStep) -> _Row:
     roles = tuple(
         f"{ARROW} {action.states[role].state}" if role in action.states else "" for role in ROLES
     )
-    return _Row(("-", text, *roles, ""), spanning=True)
+    return _Row("-", text, roles, "")
 
 
 def _timer_row(timer: TimerVerdict) -> _Row:
@@ -206,11 +210,11 @@ def _timer_row(timer: TimerVerdict) -> _Row:
     seen = _state(timer.observed_state)
     if timer.waited:
         seen += f" after {timer.seconds:.1f} s" if timer.seconds is not None else ""
-    elif timer.observed:
-        seen += f" ({timer.observed})"
+    elif timer.timer:
+        seen += f" ({timer.timer})"
     cell = seen if timer.ok else _marked(seen)
     roles = tuple(cell if role == timer.role else "" for role in ROLES)
-    return _Row(("-", text, *roles, "ok" if timer.ok else "FAIL"), timer.problems, spanning=True)
+    return _Row("-", text, roles, "ok" if timer.ok else "FAIL", timer.problems)
 
 
 def _conclusion(verdict: ScenarioVerdict) -> str:
@@ -230,28 +234,17 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     return " " + _GAP.join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
 
-def _spanning_line(cells: Sequence[str], widths: Sequence[int]) -> str:
-    """(n, text, *roles, verdict) with the text across the columns of _SPAN."""
-    span = sum(widths[_SPAN]) + len(_GAP) * (len(widths[_SPAN]) - 1)
-    merged = [*widths[:1], span, *widths[_FIRST_ROLE:]]
-    return _line(cells, merged)
-
-
-def _unspanned(cells: Sequence[str]) -> tuple[str, ...]:
-    """A spanning row's cells in the table's columns, its text left out (empty)."""
-    n, _, *rest = cells
-    return (n, *("",) * (_FIRST_ROLE - 1), *rest)
-
-
 def _marked(text: str) -> str:
     return f"{MARK} {text}"
 
 
-def _state(snapshot: StateSnapshot | TcpState | None) -> str:
+def _state(state: TcpState | None) -> str:
     """A state's RFC 9293 name; ``?`` when it was not observed."""
-    if isinstance(snapshot, StateSnapshot):
-        return str(snapshot.state)
-    return "?" if snapshot is None else str(snapshot)
+    return "?" if state is None else str(state)
+
+
+def _snapshot_state(snapshot: StateSnapshot | None) -> TcpState | None:
+    return None if snapshot is None else snapshot.state
 
 
 def _count(n: int, noun: str) -> str:
@@ -260,10 +253,7 @@ def _count(n: int, noun: str) -> str:
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
     """Rows of cells, aligned, indented by two spaces."""
-    if not rows:
-        return []
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [" " + _line(row, widths) for row in rows]
+    return align_columns(rows, indent="  ", gap=_GAP)
 
 
 def _coverage(row: CoverageRow) -> tuple[str, str, str]:
@@ -289,15 +279,8 @@ def _names(flags: TcpFlag | None) -> list[str] | None:
     return None if flags is None else flags.names
 
 
-def _snapshots_json(snapshots: Mapping[str, StateSnapshot]) -> dict[str, dict[str, str]]:
-    return {
-        role: {
-            "state": str(s.state),
-            "timer": s.timer,
-            **({"ss": s.ss_line} if s.ss_line else {}),
-        }
-        for role, s in snapshots.items()
-    }
+def _snapshots_json(snapshots: Mapping[Role, StateSnapshot]) -> dict[str, dict[str, str]]:
+    return {str(role): {"state": str(s.state), "timer": s.timer} for role, s in snapshots.items()}
 
 
 def _step_json(step: StepVerdict) -> dict[str, object]:
@@ -330,7 +313,7 @@ def _timer_json(timer: TimerVerdict) -> dict[str, object]:
         "role": timer.role,
         "state": str(timer.state),
         "then": str(timer.then),
-        "observed": timer.observed,
+        "observed": timer.timer,
         "observed_state": None if timer.observed_state is None else str(timer.observed_state),
         "waited": timer.waited,
         "seconds": timer.seconds,

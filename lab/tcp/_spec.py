@@ -1,45 +1,19 @@
-"""The documented TCP behaviour (``tables.yaml``), read into checked data.
+"""The documented TCP behaviour as data: scenarios of actions and segments, states, flags.
 
     spec = load_spec()                       # the packaged lab/tcp/tables.yaml
     spec.scenarios["open"].segments[1]       # server -> client SYN+ACK, server SYN-RECEIVED
     spec.flags[TcpFlag.FIN].meaning          # "the sender is done sending (closing)"
 
-The schema is one table of keys (`lab._reader`), like the topology's. Reading
-checks each field on its own (names, roles, notations); then `_cross_check`
-checks what needs two tables at once: verbs against ``actions:``, documented
-states against ``states:``, ``shown_by`` against ``scenarios:``. Any problem is
-one `SpecError` naming the file, the field path and the fix. Pure: no kernel access.
+The model only; reading a file into it is `_spec_load` and `_spec_schema`.
+Pure: no kernel access.
 """
 
 from __future__ import annotations
 
-import difflib
-import os
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final
 
-from lab._errors import SpecError
-from lab._reader import (
-    At,
-    Key,
-    Located,
-    Record,
-    Shape,
-    default,
-    kind,
-    list_of,
-    located,
-    mapping_of,
-    plain_text,
-    required,
-    text,
-)
-from lab._yaml import parse
-from lab.tcp._names import TcpFlag, TcpState, UnknownNameError
+from lab.tcp._names import Role, TcpFlag, TcpState
 
 __all__ = [
     "REQUIRED_FLAGS",
@@ -50,12 +24,9 @@ __all__ = [
     "Scenario",
     "Spec",
     "Timer",
-    "load_spec",
-    "loads_spec",
-    "spec_from_dict",
 ]
 
-ROLES: Final = ("client", "server")
+ROLES: Final = tuple(Role)
 """The two ends of every scenario, in the order reports show them."""
 
 REQUIRED_FLAGS: Final = (
@@ -67,11 +38,6 @@ REQUIRED_FLAGS: Final = (
     TcpFlag.FIN,
 )
 """The six control flags of RFC 9293 that every spec must explain."""
-
-PACKAGED: Final = "tables.yaml"
-"""The spec shipped with lab, next to this module."""
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,8 +52,8 @@ class FlagDoc:
 class Action:
     """An application action of a script: ``client connects to a closed port``."""
 
-    actor: str
-    """The role that acts: ``client`` or ``server``."""
+    actor: Role
+    """The role that acts."""
     verb: str
     """A key of the spec's ``actions`` table: ``connects to a closed port``."""
 
@@ -99,11 +65,11 @@ class Action:
 class DocumentedSegment:
     """A segment the documentation expects next, and the states around it."""
 
-    sender: str
-    receiver: str
+    sender: Role
+    receiver: Role
     flags: TcpFlag
     """Flags that must be set on the segment (more may be, unless flags are strict)."""
-    states: dict[str, TcpState] = field(default_factory=dict, hash=False)
+    states: dict[Role, TcpState] = field(default_factory=dict, hash=False)
     """The sender's state while the segment is in flight; the receiver's once it is processed."""
 
     def __str__(self) -> str:
@@ -114,7 +80,7 @@ class DocumentedSegment:
 class Timer:
     """A state that a timer ends: `role` stays in `state` until it fires, then is `then`."""
 
-    role: str
+    role: Role
     state: TcpState
     then: TcpState
 
@@ -129,6 +95,8 @@ class Scenario:
     """Actions run (and settled) before the script; their segments are not compared."""
     script: tuple[Action | DocumentedSegment, ...]
     timers: tuple[Timer, ...] = ()
+    sysctls: dict[str, str] = field(default_factory=dict, hash=False)
+    """Settings the scenario needs beyond the kernel's defaults, set in both hosts."""
 
     @property
     def segments(self) -> tuple[DocumentedSegment, ...]:
@@ -166,450 +134,3 @@ class Spec:
     scenarios: dict[str, Scenario]
     source: str = "<python>"
     """The file the spec was read from."""
-
-
-def load_spec(path: str | os.PathLike[str] | None = None) -> Spec:
-    """The spec in the YAML file `path`; by default the packaged ``lab/tcp/tables.yaml``."""
-    if path is None:
-        packaged = resources.files("lab.tcp") / PACKAGED
-        return loads_spec(packaged.read_text(encoding="utf-8"), source=str(packaged))
-    source = os.fspath(path)
-    try:
-        data = Path(source).read_bytes()
-    except OSError as error:
-        raise SpecError(
-            source,
-            "",
-            f"this file cannot be read: {error.strerror or error}",
-            "check the path, or leave it out to use the packaged tables.yaml",
-        ) from None
-    try:
-        spec_text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise SpecError(
-            source, f"byte {error.start}", "the file is not UTF-8 text", "save it as UTF-8"
-        ) from None
-    return loads_spec(spec_text, source=source)
-
-
-def loads_spec(spec_text: str, *, source: str = "<string>") -> Spec:
-    """The spec in YAML `spec_text`; `source` names it in errors."""
-    return spec_from_dict(parse(spec_text, At(source, raises=SpecError)), source=source)
-
-
-def spec_from_dict(data: object, *, source: str = "<python>") -> Spec:
-    """The spec in plain data (as YAML would give it), with the same checks as a file."""
-    root = At(source, raises=SpecError)
-    if data is None:
-        raise root.error("the spec is empty", _START)
-    return _cross_check(SPEC(data, root), source)
-
-
-# --- single fields ---------------------------------------------------------------------
-
-_START: Final = "start from lab/tcp/tables.yaml, which has states:, flags:, actions: and scenarios:"
-_SCENARIO_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]*")
-_SEGMENT: Final = re.compile(r"(?P<sender>\S+)\s*(?:->|→)\s*(?P<receiver>\S+)\s+(?P<flags>\S.*)")
-_SEGMENT_FIX: Final = "write SENDER -> RECEIVER FLAGS, e.g. segment: client -> server SYN+ACK"
-
-
-def _unknown_name(at: At, error: UnknownNameError) -> SpecError:
-    """The SpecError for a name the alias tables refused; their message is kept whole."""
-    problem, _, fix = str(error).partition("; ")
-    return SpecError(at.source, at.path, problem, fix or "check the spelling")
-
-
-def _guess(word: str, choices: Mapping[str, object] | tuple[str, ...]) -> str:
-    """``did you mean 'x'? `` when `word` is close to one of `choices`, else ""."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
-
-
-def _state(value: object, at: At) -> TcpState:
-    """A state in any spelling TcpState.parse accepts."""
-    name = text(value, at, "a TCP state name", "write an RFC 9293 name such as SYN-SENT")
-    try:
-        return TcpState.parse(name)
-    except UnknownNameError as error:
-        raise _unknown_name(at, error) from None
-
-
-def _state_key(value: object, at: At) -> TcpState:
-    """A key of the states table: a state name."""
-    return _state(value, at)
-
-
-def _flag_key(value: object, at: At) -> TcpFlag:
-    """A key of the flags table: exactly one flag."""
-    name = text(value, at, "a flag name", "write a flag name such as SYN")
-    try:
-        flags = TcpFlag.parse(name)
-    except UnknownNameError as error:
-        raise _unknown_name(at, error) from None
-    if len(flags.names) != 1:
-        raise at.error(
-            f"{name!r} is {len(flags.names)} flags, but each entry explains one",
-            "write one entry per flag, e.g. SYN: and ACK:",
-        )
-    return flags
-
-
-def _role(value: object, at: At) -> str:
-    """``client`` or ``server``."""
-    name = text(value, at, "a role", f"write one of {', '.join(ROLES)}")
-    if name not in ROLES:
-        raise at.error(
-            f"{name!r} is not a role", f"{_guess(name, ROLES)}roles are {', '.join(ROLES)}"
-        )
-    return name
-
-
-def _verb(value: object, at: At) -> str:
-    """A key of the actions table: a verb phrase such as ``connects to a closed port``."""
-    verb = text(value, at, "an action (a verb phrase)", "write e.g. closes: what the role does")
-    if not verb.strip() or verb != " ".join(verb.split()):
-        raise at.error(
-            f"{verb!r} is not a usable action name",
-            "write words separated by single spaces, e.g. sends data",
-        )
-    return verb
-
-
-def _scenario_name(value: object, at: At) -> str:
-    """A scenario name: it names pcap files, so lowercase letters, digits and hyphens."""
-    name = text(value, at, "a scenario name", "write e.g. open:")
-    if not _SCENARIO_NAME.fullmatch(name):
-        raise at.error(
-            f"{name!r} is not a usable scenario name",
-            "use lowercase letters, digits and hyphens (it names pcap files), e.g. half-close",
-        )
-    return name
-
-
-def _action(value: object, at: At) -> Action:
-    """``ROLE VERB``: the role that acts, then a verb of the actions table (checked later)."""
-    line = text(value, at, "an action such as 'client closes'", "write ROLE ACTION")
-    actor, _, verb = line.strip().partition(" ")
-    if actor not in ROLES:
-        raise at.error(
-            f"the action {line!r} starts with {actor!r}, which is not a role",
-            f"{_guess(actor, ROLES)}start with the role that acts: {' or '.join(ROLES)}",
-        )
-    if not verb.strip():
-        raise at.error(f"{line!r} names no action", f"write what {actor} does, e.g. {actor} closes")
-    return Action(actor, " ".join(verb.split()))
-
-
-def _segment_line(value: object, at: At) -> tuple[str, str, TcpFlag]:
-    """``client -> server SYN+ACK``: sender, receiver (two different roles) and flags."""
-    line = text(value, at, "a segment such as 'client -> server SYN'", _SEGMENT_FIX)
-    found = _SEGMENT.fullmatch(line.strip())
-    if found is None:
-        raise at.error(f"{line!r} is not a segment", _SEGMENT_FIX)
-    sender = _role(found["sender"], at)
-    receiver = _role(found["receiver"], at)
-    if sender == receiver:
-        other = next(r for r in ROLES if r != sender)
-        raise at.error(
-            f"a segment goes from one role to the other, but this one goes from {sender} "
-            f"to {receiver}",
-            f"write {sender} -> {other} or {other} -> {sender}",
-        )
-    try:
-        flags = TcpFlag.parse(found["flags"])
-    except UnknownNameError as error:
-        raise _unknown_name(at, error) from None
-    if not flags:
-        raise at.error(f"{line!r} documents no flag", "name the flags it carries, e.g. SYN")
-    return sender, receiver, flags
-
-
-def _segment(record: Record, at: At) -> Located[DocumentedSegment]:
-    """A documented segment; states are keyed by role, each located for later checks."""
-    sender, receiver, flags = record[SEGMENT]
-    states = dict(record[STATES])
-    return Located(DocumentedSegment(sender, receiver, flags, states), at)
-
-
-def _script_item(value: object, at: At) -> Located[Action] | Located[DocumentedSegment]:
-    """A script line: an action (a string) or a segment (a mapping with segment:)."""
-    if isinstance(value, str):
-        return Located(_action(value, at), at)
-    if isinstance(value, Mapping):
-        return _SEGMENT_ITEM(value, at)
-    raise at.error(
-        f"a script line must be an action or a segment, but it is {kind(value)}",
-        "write e.g. - client closes, or - segment: client -> server FIN",
-    )
-
-
-@dataclass(frozen=True)
-class _Draft:
-    """A scenario as read, with the places of its actions and segments for cross-checks."""
-
-    title: str
-    setup: tuple[Located[Action], ...]
-    script: tuple[Located[Action] | Located[DocumentedSegment], ...]
-    timers: tuple[Located[Timer], ...]
-    at: At
-
-    def scenario(self, name: str) -> Scenario:
-        """The scenario called `name`, without the places."""
-        return Scenario(
-            name,
-            self.title,
-            tuple(a.value for a in self.setup),
-            tuple(item.value for item in self.script),
-            tuple(t.value for t in self.timers),
-        )
-
-
-def _draft(record: Record, at: At) -> _Draft:
-    """A scenario whose script documents at least one segment."""
-    script = record[SCRIPT]
-    if not any(isinstance(item.value, DocumentedSegment) for item in script):
-        raise at.key("script").error(
-            "the script documents no segment, so there is nothing to compare",
-            "add a line such as - segment: client -> server SYN, with its states:",
-        )
-    return _Draft(record[TITLE], record[SETUP], script, record[TIMERS], at)
-
-
-def _table(pairs: tuple[tuple[Located[T], str], ...], what: str) -> dict[T, str]:
-    """Keys that name the same thing in two spellings (ESTAB, ESTABLISHED) are refused."""
-    table: dict[T, str] = {}
-    first: dict[T, At] = {}
-    for key, value in pairs:
-        if key.value in table:
-            raise key.at.error(
-                f"this {what} is already listed (at {first[key.value].path})",
-                "keep one entry; aliases such as ESTAB and ESTABLISHED name the same thing",
-            )
-        table[key.value] = value
-        first[key.value] = key.at
-    return table
-
-
-# --- the schema, as tables of keys ---------------------------------------------------------
-
-SEGMENT: Final = Key(
-    "segment",
-    _segment_line,
-    required(_SEGMENT_FIX),
-)
-STATES: Final = Key(
-    "states",
-    mapping_of(
-        _role,
-        _state,
-        "a mapping of role to state",
-        "write e.g. states: {client: SYN-SENT}",
-    ),
-    default(()),
-)
-_SEGMENT_ITEM: Final = Shape(
-    "a segment: a mapping with segment: and states:",
-    (SEGMENT, STATES),
-    _segment,
-    "write e.g. - segment: client -> server SYN\n  states: {client: SYN-SENT}",
-)
-
-TITLE: Final = Key("title", plain_text, required("write a one-line title:"))
-SETUP: Final = Key(
-    "setup",
-    list_of(
-        located(_action),
-        "a list of actions",
-        "write e.g. setup: [server listens, client connects, server accepts]",
-    ),
-    default(()),
-)
-SCRIPT: Final = Key(
-    "script",
-    list_of(_script_item, "a list of actions and segments", "write each line as an item: - ..."),
-    required("write the script: its actions and segments, in order"),
-)
-ROLE: Final = Key("role", _role, required("name the role whose state a timer ends: role: client"))
-STATE: Final = Key("state", _state, required("name the state the timer ends: state: TIME-WAIT"))
-THEN: Final = Key("then", _state, required("name the state after the timer: then: CLOSED"))
-_TIMER: Final = Shape(
-    "a timer: a mapping with role:, state: and then:",
-    (ROLE, STATE, THEN),
-    lambda r, at: Located(Timer(r[ROLE], r[STATE], r[THEN]), at),
-    "write e.g. - {role: client, state: TIME-WAIT, then: CLOSED}",
-)
-TIMERS: Final = Key(
-    "timers",
-    list_of(_TIMER, "a list of timers", "write e.g. timers: [{role: client, ...}]"),
-    default(()),
-)
-_SCENARIO: Final = Shape(
-    "a scenario: a mapping with title:, setup:, script: and timers:",
-    (TITLE, SETUP, SCRIPT, TIMERS),
-    _draft,
-    "write e.g. open: {title: ..., script: [...]}",
-)
-
-MEANING: Final = Key("meaning", plain_text, required("say what the flag means: meaning: ..."))
-SHOWN_BY: Final = Key(
-    "shown_by",
-    list_of(
-        located(_scenario_name),
-        "a list of scenario names",
-        "write e.g. shown_by: [open, close]",
-        single=True,
-    ),
-    default(()),
-)
-_FLAG_DOC: Final = Shape(
-    "a flag's entry: a mapping with meaning: and shown_by:",
-    (MEANING, SHOWN_BY),
-    lambda r, at: (r[MEANING], r[SHOWN_BY]),
-    "write e.g. SYN: {meaning: ..., shown_by: [open]}",
-)
-
-SPEC_STATES: Final = Key(
-    "states",
-    mapping_of(
-        located(_state_key),
-        plain_text,
-        "a mapping of state name to meaning",
-        "write e.g. states: {LISTEN: waiting for a connection request}",
-    ),
-    required("list the documented states under states:, each with its meaning"),
-)
-SPEC_FLAGS: Final = Key(
-    "flags",
-    mapping_of(
-        located(_flag_key),
-        _FLAG_DOC,
-        "a mapping of flag name to its entry",
-        "write e.g. flags: {SYN: {meaning: ..., shown_by: [open]}}",
-    ),
-    required("list the six flags URG ACK PSH RST SYN FIN under flags:"),
-)
-SPEC_ACTIONS: Final = Key(
-    "actions",
-    mapping_of(
-        _verb,
-        plain_text,
-        "a mapping of action to what it does",
-        "write e.g. actions: {closes: the role's application closes the socket}",
-    ),
-    required("list the actions scripts may use under actions:"),
-)
-SPEC_SCENARIOS: Final = Key(
-    "scenarios",
-    mapping_of(
-        _scenario_name,
-        _SCENARIO,
-        "a mapping of scenario name to scenario",
-        "write e.g. scenarios: {open: {title: ..., script: [...]}}",
-    ),
-    required("write at least one scenario under scenarios:"),
-)
-
-
-@dataclass(frozen=True)
-class _Read:
-    """The top level as read, before the cross-checks."""
-
-    states: tuple[tuple[Located[TcpState], str], ...]
-    flags: tuple[tuple[Located[TcpFlag], tuple[str, tuple[Located[str], ...]]], ...]
-    actions: dict[str, str]
-    scenarios: tuple[tuple[str, _Draft], ...]
-    at: At
-
-
-SPEC: Final = Shape(
-    "a mapping with states:, flags:, actions: and scenarios:",
-    (SPEC_STATES, SPEC_FLAGS, SPEC_ACTIONS, SPEC_SCENARIOS),
-    lambda r, at: _Read(
-        r[SPEC_STATES], r[SPEC_FLAGS], dict(r[SPEC_ACTIONS]), r[SPEC_SCENARIOS], at
-    ),
-    _START,
-)
-
-
-# --- what needs two tables at once ------------------------------------------------------------
-
-
-def _cross_check(read: _Read, source: str) -> Spec:
-    """The spec, once verbs, states, flags and shown_by agree across the tables."""
-    states = _table(read.states, "state")
-    drafts = dict(read.scenarios)
-    for draft in drafts.values():
-        _check_actions(draft, read.actions)
-        _check_states(draft, states)
-    flags = _check_flags(read, drafts)
-    return Spec(
-        states=states,
-        flags=flags,
-        actions=read.actions,
-        scenarios={name: draft.scenario(name) for name, draft in drafts.items()},
-        source=source,
-    )
-
-
-def _check_actions(draft: _Draft, actions: Mapping[str, str]) -> None:
-    """Every action's verb is a key of the actions table."""
-    found = [(a.value, a.at) for a in draft.setup]
-    for item in draft.script:
-        if isinstance(item.value, Action):
-            found.append((item.value, item.at))
-    for action, at in found:
-        if action.verb not in actions:
-            raise at.error(
-                f"{action.verb!r} is not an action of this spec",
-                f"{_guess(action.verb, actions)}actions are: {', '.join(actions)}",
-            )
-
-
-def _check_states(draft: _Draft, states: Mapping[TcpState, str]) -> None:
-    """Every state a scenario documents is in the states table."""
-    places: list[tuple[TcpState, At]] = []
-    for item in draft.script:
-        if isinstance(item.value, DocumentedSegment):
-            at = item.at.key("states")
-            places += [(state, at.key(role)) for role, state in item.value.states.items()]
-    for timer in draft.timers:
-        places += [(timer.value.state, timer.at.key("state"))]
-        places += [(timer.value.then, timer.at.key("then"))]
-    for state, at in places:
-        if state not in states:
-            raise at.error(
-                f"{state} is not in the states table",
-                f"add {state}: with its meaning under states:",
-            )
-
-
-def _check_flags(read: _Read, drafts: Mapping[str, _Draft]) -> dict[TcpFlag, FlagDoc]:
-    """One entry per flag, the six of RFC 9293 included, shown by scenarios that exist."""
-    flags: dict[TcpFlag, FlagDoc] = {}
-    for key, (meaning, shown_by) in read.flags:
-        flag = key.value
-        if flag in flags:
-            raise key.at.error(
-                f"{flag.label} is already listed", "keep one entry per flag (S and SYN are one)"
-            )
-        for name in shown_by:
-            draft = drafts.get(name.value)
-            if draft is None:
-                raise name.at.error(
-                    f"there is no scenario {name.value!r}",
-                    f"{_guess(name.value, drafts)}scenarios are: {', '.join(drafts)}",
-                )
-            if flag not in draft.scenario(name.value).documented_flags:
-                raise name.at.error(
-                    f"scenario {name.value!r} documents no segment with {flag.label}",
-                    f"name a scenario that sends {flag.label}, or document it in that one",
-                )
-        flags[flag] = FlagDoc(meaning, tuple(n.value for n in shown_by))
-    missing = [f.label for f in REQUIRED_FLAGS if f not in flags]
-    if missing:
-        raise read.at.key("flags").error(
-            f"the flags table has no entry for {', '.join(missing)}",
-            f"add {missing[0]}: {{meaning: ..., shown_by: [...]}}; the six flags URG ACK PSH "
-            "RST SYN FIN must all be explained",
-        )
-    return flags

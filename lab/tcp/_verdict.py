@@ -25,37 +25,30 @@ The rules, one place for all of them:
   must be in `state` with a timer running. Waited out (the role is a key of
   `waited`): the role must be in `then`.
 
-`coverage` sums many verdicts up: which states of the ``states`` table and
-which flags of the ``flags`` table (through their ``shown_by`` scenarios) were
-observed as documented at least once. Pure: no kernel access.
+`lab.tcp.coverage` then sums many verdicts up. Pure: no kernel access.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from lab.tcp._names import TcpFlag, TcpState
+from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
-from lab.tcp._spec import Action, DocumentedSegment, Scenario, Spec, Timer
+from lab.tcp._spec import Action, DocumentedSegment, Scenario, Timer
 
 __all__ = [
     "NOT_OBSERVED",
     "ActionStep",
-    "Coverage",
-    "CoverageRow",
-    "CoverageStatus",
     "ScenarioVerdict",
     "StepVerdict",
     "TimerVerdict",
-    "coverage",
     "judge",
 ]
 
 NOT_OBSERVED: Final = "not observed: the kernel sent nothing more"
-_NO_FLAGS: Final = TcpFlag(0)
+NO_FLAGS: Final = TcpFlag(0)
 
 
 @dataclass(frozen=True)
@@ -64,27 +57,70 @@ class StepVerdict:
 
     n: int
     """1-based position among the segments."""
-    sender: str
+    sender: Role
     """The documented sender (for an undocumented step, the observed one)."""
-    receiver: str
+    receiver: Role
     expected_flags: TcpFlag
     """The documented flags; none for an undocumented step."""
     observed_flags: TcpFlag | None
     """The flags on the wire; None when the kernel sent nothing for this step."""
-    expected_states: dict[str, TcpState]
-    observed_states: dict[str, TcpState | None]
+    expected_states: dict[Role, TcpState]
+    observed_states: dict[Role, TcpState | None]
     """Each documented role's state at the documented moment (None: not observed)."""
-    observed_before: dict[str, StateSnapshot]
+    observed_before: dict[Role, StateSnapshot]
     """Both roles while the segment was in flight."""
-    observed_after: dict[str, StateSnapshot]
+    observed_after: dict[Role, StateSnapshot]
     """Both roles once the receiver had processed it."""
-    ok: bool
     problems: tuple[str, ...]
     documented: bool = True
     """False for a segment the kernel sent beyond the documented ones."""
     flags_ok: bool = True
     segment: ObservedSegment | None = field(default=None, compare=False)
     """The observed segment itself (direction, seq, ack, length), if any."""
+
+    @classmethod
+    def undocumented(cls, n: int, seg: ObservedSegment) -> StepVerdict:
+        """A segment the kernel sent after the documented ones: shown, and failed."""
+        return cls(
+            n=n,
+            sender=seg.sender,
+            receiver=seg.receiver,
+            expected_flags=NO_FLAGS,
+            observed_flags=seg.flags,
+            expected_states={},
+            observed_states={},
+            observed_before=dict(seg.before),
+            observed_after=dict(seg.after),
+            problems=(
+                f"not documented: {seg.sender} sent {seg.flags.label} to {seg.receiver} "
+                "after the documented segments",
+            ),
+            documented=False,
+            flags_ok=False,
+            segment=seg,
+        )
+
+    @classmethod
+    def missing(cls, n: int, doc: DocumentedSegment) -> StepVerdict:
+        """A documented segment the kernel never sent."""
+        return cls(
+            n=n,
+            sender=doc.sender,
+            receiver=doc.receiver,
+            expected_flags=doc.flags,
+            observed_flags=None,
+            expected_states=dict(doc.states),
+            observed_states=dict.fromkeys(doc.states),
+            observed_before={},
+            observed_after={},
+            problems=(NOT_OBSERVED,),
+            flags_ok=False,
+        )
+
+    @property
+    def ok(self) -> bool:
+        """Whether the segment, its direction, flags and states are as documented."""
+        return not self.problems
 
     @property
     def observed(self) -> bool:
@@ -97,7 +133,7 @@ class StepVerdict:
         seg = self.segment
         return seg is None or (seg.sender, seg.receiver) == (self.sender, self.receiver)
 
-    def state_ok(self, role: str) -> bool:
+    def state_ok(self, role: Role) -> bool:
         """Whether `role`'s documented state (if any) was observed."""
         expected = self.expected_states.get(role)
         return expected is None or self.observed_states.get(role) == expected
@@ -107,7 +143,7 @@ class StepVerdict:
 class ActionStep:
     """An application action of the scenario, shown between the steps; never judged."""
 
-    actor: str
+    actor: Role
     verb: str
     setup: bool
     """True for setup actions (run and settled before the script; not recorded)."""
@@ -115,7 +151,7 @@ class ActionStep:
     """The `n` of the first step after it (1 for actions before any segment)."""
     result: str = ""
     """What the call returned or raised, when the runner recorded it."""
-    states: dict[str, StateSnapshot] = field(default_factory=dict)
+    states: dict[Role, StateSnapshot] = field(default_factory=dict)
     """Both roles right after the action, when recorded."""
 
     def __str__(self) -> str:
@@ -126,19 +162,23 @@ class ActionStep:
 class TimerVerdict:
     """A documented timer (`role` leaves `state` for `then` when it fires), as observed."""
 
-    role: str
+    role: Role
     state: TcpState
     then: TcpState
-    observed: str
+    timer: str
     """The timer text the role showed in `state` (``timewait,59sec,0``); "" if none."""
     waited: bool
     """Whether the run waited the timer out (then `then` is checked, else `state`)."""
-    ok: bool
     observed_state: TcpState | None = None
     """The role's state at the end (after the wait, if any); None if never observed."""
     seconds: float | None = None
     """How long the role still stayed in `state` after the script, when waited."""
     problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the role was where the documentation puts it."""
+        return not self.problems
 
 
 @dataclass(frozen=True)
@@ -147,7 +187,6 @@ class ScenarioVerdict:
 
     name: str
     title: str
-    ok: bool
     steps: tuple[StepVerdict, ...]
     timers: tuple[TimerVerdict, ...] = ()
     unseen_states: tuple[TcpState, ...] = ()
@@ -157,9 +196,14 @@ class ScenarioVerdict:
     actions: tuple[ActionStep, ...] = ()
     seen_states: tuple[TcpState, ...] = ()
     """Documented states observed where the documentation puts them."""
-    seen_flags: TcpFlag = _NO_FLAGS
+    seen_flags: TcpFlag = NO_FLAGS
     """Documented flags observed on the segment that documents them."""
     strict_flags: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether every step and timer is as documented."""
+        return not self.problems
 
     @property
     def label(self) -> str:
@@ -185,8 +229,8 @@ def judge(
     *,
     strict_flags: bool = False,
     family: str = "",
-    final: Mapping[str, StateSnapshot] | None = None,
-    waited: Mapping[str, float] | None = None,
+    final: Mapping[Role, StateSnapshot] | None = None,
+    waited: Mapping[Role, float] | None = None,
 ) -> ScenarioVerdict:
     """Compare `timeline` (what the kernel did) with `scenario` (what is documented).
 
@@ -203,14 +247,13 @@ def judge(
     last = final if final is not None else _last_snapshots(timeline)
     timers = [_timer(timer, timeline, last, waited or {}) for timer in scenario.timers]
     seen = _seen_states(steps, timers)
-    seen_flags = TcpFlag(0)
+    seen_flags = NO_FLAGS
     for step in steps:
         if step.observed_flags is not None and step.direction_ok:
             seen_flags |= step.expected_flags & step.observed_flags
     return ScenarioVerdict(
         name=scenario.name,
         title=scenario.title,
-        ok=all(s.ok for s in steps) and all(t.ok for t in timers),
         steps=tuple(steps),
         timers=tuple(timers),
         unseen_states=tuple(s for s in scenario.documented_states if s not in seen),
@@ -246,40 +289,9 @@ def _step(
     """One step: a documented segment, an observed one, or (usually) both."""
     if doc is None:
         assert seg is not None  # _pairs never pairs None with None
-        return StepVerdict(
-            n=n,
-            sender=seg.sender,
-            receiver=seg.receiver,
-            expected_flags=TcpFlag(0),
-            observed_flags=seg.flags,
-            expected_states={},
-            observed_states={},
-            observed_before=dict(seg.before),
-            observed_after=dict(seg.after),
-            ok=False,
-            problems=(
-                f"not documented: {seg.sender} sent {seg.flags.label} to {seg.receiver} "
-                "after the documented segments",
-            ),
-            documented=False,
-            flags_ok=False,
-            segment=seg,
-        )
+        return StepVerdict.undocumented(n, seg)
     if seg is None:
-        return StepVerdict(
-            n=n,
-            sender=doc.sender,
-            receiver=doc.receiver,
-            expected_flags=doc.flags,
-            observed_flags=None,
-            expected_states=dict(doc.states),
-            observed_states=dict.fromkeys(doc.states),
-            observed_before={},
-            observed_after={},
-            ok=False,
-            problems=(NOT_OBSERVED,),
-            flags_ok=False,
-        )
+        return StepVerdict.missing(n, doc)
     problems: list[str] = []
     if (seg.sender, seg.receiver) != (doc.sender, doc.receiver):
         problems.append(
@@ -287,7 +299,7 @@ def _step(
         )
     flag_problems = _flag_problems(doc.flags, seg.flags, strict=strict_flags)
     problems += flag_problems
-    observed_states: dict[str, TcpState | None] = {}
+    observed_states: dict[Role, TcpState | None] = {}
     for role, expected in doc.states.items():
         # The sender has moved before its segment leaves; the receiver moves on processing it.
         in_flight = role == doc.sender
@@ -306,7 +318,6 @@ def _step(
         observed_states=observed_states,
         observed_before=dict(seg.before),
         observed_after=dict(seg.after),
-        ok=not problems,
         problems=tuple(problems),
         flags_ok=not flag_problems,
         segment=seg,
@@ -334,7 +345,7 @@ def _flag_problems(expected: TcpFlag, observed: TcpFlag, *, strict: bool) -> lis
 
 
 def _state_problem(
-    role: str, expected: TcpState, actual: TcpState | None, *, in_flight: bool
+    role: Role, expected: TcpState, actual: TcpState | None, *, in_flight: bool
 ) -> str:
     """Why `role`'s state is not the documented one."""
     moment = "while the segment is in flight" if in_flight else "once it has processed the segment"
@@ -343,9 +354,9 @@ def _state_problem(
     return f"{role} is {actual} {moment}, documented {expected}"
 
 
-def _last_snapshots(timeline: Sequence[Observation]) -> dict[str, StateSnapshot]:
+def _last_snapshots(timeline: Sequence[Observation]) -> dict[Role, StateSnapshot]:
     """Each role's latest snapshot in the timeline."""
-    last: dict[str, StateSnapshot] = {}
+    last: dict[Role, StateSnapshot] = {}
     for item in timeline:
         if isinstance(item, ObservedSegment):
             last.update(item.before)
@@ -358,8 +369,8 @@ def _last_snapshots(timeline: Sequence[Observation]) -> dict[str, StateSnapshot]
 def _timer(
     timer: Timer,
     timeline: Sequence[Observation],
-    final: Mapping[str, StateSnapshot],
-    waited: Mapping[str, float],
+    final: Mapping[Role, StateSnapshot],
+    waited: Mapping[Role, float],
 ) -> TimerVerdict:
     """A timer, checked on the role's final snapshot (see the module docstring)."""
     role = timer.role
@@ -391,16 +402,15 @@ def _timer(
         role=role,
         state=timer.state,
         then=timer.then,
-        observed=timer_text,
+        timer=timer_text,
         waited=seconds is not None,
-        ok=not problems,
         observed_state=actual,
         seconds=seconds,
         problems=tuple(problems),
     )
 
 
-def _snapshots(timeline: Sequence[Observation], role: str) -> list[StateSnapshot]:
+def _snapshots(timeline: Sequence[Observation], role: Role) -> list[StateSnapshot]:
     """Every snapshot of `role` in the timeline, in order."""
     found: list[StateSnapshot] = []
     for item in timeline:
@@ -445,94 +455,3 @@ def _actions(scenario: Scenario, timeline: Sequence[Observation]) -> tuple[Actio
             )
         )
     return tuple(steps)
-
-
-# --- coverage over many verdicts ------------------------------------------------------------
-
-
-class CoverageStatus(enum.Enum):
-    """How far the runs show one documented state or flag."""
-
-    OBSERVED = "observed"
-    """Observed where documented, in at least one run."""
-    MISSED = "not observed"
-    """Its scenarios ran, but none showed it where documented."""
-    NOT_RUN = "not run"
-    """None of the scenarios that document it ran."""
-    UNDOCUMENTED = "in no scenario"
-    """In the table, but no scenario documents it."""
-
-
-@dataclass(frozen=True)
-class CoverageRow:
-    """One state or flag of the tables, and the runs that showed it."""
-
-    name: str
-    """``SYN-SENT`` or ``SYN``."""
-    meaning: str
-    documented_in: tuple[str, ...]
-    """Scenarios that document it (for flags: its ``shown_by``)."""
-    observed_in: tuple[str, ...]
-    """Runs (verdict labels such as ``open (IPv4)``) that observed it as documented."""
-    status: CoverageStatus
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Which documented states and flags the runs observed at least once."""
-
-    states: tuple[CoverageRow, ...]
-    flags: tuple[CoverageRow, ...]
-
-    @property
-    def complete(self) -> bool:
-        """Whether every state and flag that some scenario documents was observed."""
-        return all(
-            row.status in (CoverageStatus.OBSERVED, CoverageStatus.UNDOCUMENTED)
-            for row in (*self.states, *self.flags)
-        )
-
-    @property
-    def missed(self) -> tuple[CoverageRow, ...]:
-        """Documented states and flags whose scenarios ran without showing them."""
-        return tuple(
-            row for row in (*self.states, *self.flags) if row.status is CoverageStatus.MISSED
-        )
-
-
-def coverage(spec: Spec, verdicts: Sequence[ScenarioVerdict]) -> Coverage:
-    """Sum `verdicts` up against `spec`'s states and flags tables."""
-    ran = {v.name for v in verdicts}
-    states = []
-    for state, meaning in spec.states.items():
-        documented_in = tuple(
-            name for name, s in spec.scenarios.items() if state in s.documented_states
-        )
-        observed_in = tuple(v.label for v in verdicts if state in v.seen_states)
-        states.append(_row(str(state), meaning, documented_in, observed_in, ran))
-    flags = []
-    for flag, doc in spec.flags.items():
-        observed_in = tuple(
-            v.label for v in verdicts if v.name in doc.shown_by and flag in v.seen_flags
-        )
-        flags.append(_row(flag.label, doc.meaning, doc.shown_by, observed_in, ran))
-    return Coverage(tuple(states), tuple(flags))
-
-
-def _row(
-    name: str,
-    meaning: str,
-    documented_in: tuple[str, ...],
-    observed_in: tuple[str, ...],
-    ran: set[str],
-) -> CoverageRow:
-    """A coverage row, with its status."""
-    if observed_in:
-        status = CoverageStatus.OBSERVED
-    elif not documented_in:
-        status = CoverageStatus.UNDOCUMENTED
-    elif ran.isdisjoint(documented_in):
-        status = CoverageStatus.NOT_RUN
-    else:
-        status = CoverageStatus.MISSED
-    return CoverageRow(name, meaning, documented_in, observed_in, status)

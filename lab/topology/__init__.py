@@ -11,10 +11,11 @@ raises one `TopologyError` naming the file, the field path and the fix.
 
 from lab.topology._chain import chain
 from lab.topology._describe import describe
-from lab.topology._load import available, from_dict, load, loads
+from lab.topology._load import DEFAULT_TOPOLOGY, available, from_dict, load, loads
 from lab.topology._model import Address, Bridge, Endpoint, HostSpec, Link, Route, Topology
 
 __all__ = [
+    "DEFAULT_TOPOLOGY",
     "Address",
     "Bridge",
     "Endpoint",

@@ -19,9 +19,10 @@ Sections without content (routes, sysctls, bridges) are left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Final
 
+from lab._columns import align_columns
 from lab.topology._model import Bridge, Endpoint, Link, Topology
 
 Row = tuple[str, ...]
@@ -32,7 +33,7 @@ def describe(topology: Topology) -> str:
     sections = [_header(topology)]
     for title, (header, rows) in ((t, build(topology)) for t, build in _SECTIONS):
         if rows:
-            sections.append([title, *_table([header, *rows], indent="  ")])
+            sections.append([title, *align_columns([header, *rows], indent="  ")])
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
 
@@ -42,7 +43,7 @@ def _header(topology: Topology) -> list[str]:
     if topology.description:
         rows.append(("description", " ".join(topology.description.split())))
     rows.append(("source", topology.source))
-    return _table(rows)
+    return align_columns(rows)
 
 
 def _interfaces(topology: Topology) -> tuple[Row, list[Row]]:
@@ -123,12 +124,3 @@ _SECTIONS: Final[tuple[tuple[str, Callable[[Topology], tuple[Row, list[Row]]]], 
     ("sysctls", _sysctls),
     ("bridges", _bridges),
 )
-
-
-def _table(rows: Sequence[Row], indent: str = "") -> list[str]:
-    """`rows` as lines with every column padded to its widest cell."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        (indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip()
-        for row in rows
-    ]

@@ -13,14 +13,13 @@ directories in ``$LAB_TOPOLOGIES`` (separated by ``os.pathsep``), then
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from lab._errors import TopologyError
-from lab._reader import At, kind
+from lab._errors import TopologyError, did_you_mean
+from lab._reader import At, kind, read_text
 from lab._yaml import parse
 from lab.topology._model import Topology
 from lab.topology._names import default_topology_name
@@ -28,26 +27,12 @@ from lab.topology._resolve import resolve
 from lab.topology._schema import TOPOLOGY
 from lab.topology._validate import check
 
+DEFAULT_TOPOLOGY: Final = "two-hosts"
+"""The topology a lab is built from when nobody names one."""
 ENVIRONMENT_VARIABLE: Final = "LAB_TOPOLOGIES"
 _REPOSITORY_TOPOLOGIES: Final = Path(__file__).resolve().parents[2] / "topologies"
 _SUFFIXES: Final = (".yaml", ".yml")
 _START: Final = "start from topologies/two-hosts.yaml, which has hosts: and links:"
-
-# Why a file cannot be read, most specific first: (error class, problem, fix).
-_UNREADABLE: Final[tuple[tuple[type[OSError], str, str], ...]] = (
-    (
-        FileNotFoundError,
-        "there is no such file",
-        "check the path, or give the name of a topology: {names}",
-    ),
-    (IsADirectoryError, "this is a directory, not a topology file", "name a .yaml file in it"),
-    (
-        PermissionError,
-        "this file cannot be read: permission denied",
-        "make it readable (chmod a+r), or copy it somewhere you can read",
-    ),
-    (OSError, "this file cannot be read: {error}", "check the path and the file"),
-)
 
 
 def load(
@@ -128,8 +113,7 @@ def _find(name: str, directories: list[Path]) -> Path:
             if candidate.is_file():
                 return candidate
     names = available(search_path=directories)
-    close = difflib.get_close_matches(name, names, n=1)
-    guess = f"did you mean '{close[0]}'? " if close else ""
+    guess = did_you_mean(name, names)
     searched = ", ".join(str(d) for d in directories)
     raise TopologyError(
         name,
@@ -141,30 +125,12 @@ def _find(name: str, directories: list[Path]) -> Path:
 
 def _read(path: Path, source: str, search_path: Sequence[Path] | None) -> str:
     """The text of topology file `path`, or a TopologyError saying why it cannot be read."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        for cls, problem, fix in _UNREADABLE:
-            if isinstance(error, cls):
-                names = ", ".join(available(search_path=search_path)) or "none"
-                raise TopologyError(
-                    source, "", problem.format(error=error.strerror), fix.format(names=names)
-                ) from None
-        raise  # pragma: no cover - the last row of _UNREADABLE matches every OSError
-    except ValueError:
-        # pathlib refuses paths with NUL bytes this way
-        raise TopologyError(
-            source, "", "this is not a usable file name", "check the path"
-        ) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise TopologyError(
-            source,
-            f"byte {error.start}",
-            "the file is not UTF-8 text",
-            "save it as UTF-8 (it may be binary, or in another encoding)",
-        ) from None
+
+    def missing() -> str:
+        names = ", ".join(available(search_path=search_path)) or "none"
+        return f"check the path, or give the name of a topology: {names}"
+
+    return read_text(path, source, TopologyError, missing=missing)
 
 
 def _stem(source: str) -> str:

@@ -10,20 +10,14 @@ hosts next to exactly one router carry their default route.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import (
-    IPv4Address,
-    IPv4Interface,
-    IPv4Network,
-    IPv6Address,
-    IPv6Interface,
-    IPv6Network,
-)
+from ipaddress import IPv4Interface, IPv4Network, IPv6Interface, IPv6Network
 from typing import TypeAlias
+
+from lab._addresses import IP
 
 Address: TypeAlias = IPv4Interface | IPv6Interface
 """An interface address with its prefix, such as ``192.0.2.1/24``."""
 Network: TypeAlias = IPv4Network | IPv6Network
-IP: TypeAlias = IPv4Address | IPv6Address
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from ipaddress import (
 )
 from typing import Final
 
+from lab._addresses import IP
 from lab._reader import At, text
-from lab.topology._model import IP, Address, Network
+from lab.topology._model import Address, Network
 
 DOCUMENTATION_RANGES: Final[tuple[Network, ...]] = (
     IPv4Network("192.0.2.0/24"),

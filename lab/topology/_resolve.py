@@ -18,7 +18,8 @@ from dataclasses import replace
 from ipaddress import IPv4Network, IPv6Network
 from typing import Final
 
-from lab.topology._model import IP, Bridge, Endpoint, HostSpec, Link, Network, Route, Topology
+from lab._addresses import IP
+from lab.topology._model import Bridge, Endpoint, HostSpec, Link, Network, Route, Topology
 from lab.topology._schema import Draft, DraftEndpoint, DraftSegment
 
 _DEFAULT_ROUTES: Final[tuple[Network, ...]] = (IPv4Network("0.0.0.0/0"), IPv6Network("::/0"))

@@ -18,14 +18,15 @@ run in the order of `CHECKS`, each over the topology in declaration order
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from lab._addresses import IP
+from lab._errors import did_you_mean
 from lab._reader import At, Located
-from lab.topology._model import IP, Address, HostSpec, Network
+from lab.topology._model import Address, HostSpec, Network
 from lab.topology._resolve import assign_ifnames, host_endpoints
 from lab.topology._schema import Draft, DraftEndpoint, DraftSegment
 
@@ -50,8 +51,7 @@ def _hosts_exist(draft: Draft) -> None:
         for e in segment.endpoints:
             at = e.at.key("host")
             if e.host not in known:
-                close = difflib.get_close_matches(e.host, declared, n=1)
-                guess = f"did you mean '{close[0]}'? " if close else ""
+                guess = did_you_mean(e.host, declared)
                 raise at.error(
                     f"there is no host '{e.host}'",
                     f"{guess}declared hosts: {', '.join(declared)}; "

@@ -7,29 +7,36 @@ talks to that namespace whichever thread calls it later.
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Any
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from lab._addresses import IP
 from lab.kernel._netns import NetNamespace
 from lab.kernel._rtnl_reader import RtnlReader
-from lab.topology._model import IP, Address, Network
+from lab.topology._model import Address, Network
 
 IFA_F_NODAD = 0x02
 """Skip IPv6 duplicate address detection: lab addresses are unique by validation,
 and DAD would keep them unusable ("tentative") for about two seconds."""
 
-__all__ = ["Netlink", "NetlinkError"]
+__all__ = ["NetlinkError", "Rtnetlink"]
 
 
-class Netlink:
+class Rtnetlink:
     """rtnetlink operations inside one namespace."""
 
     def __init__(self, netns: NetNamespace) -> None:
         with netns.entered():
             self._ipr: Any = IPRoute()
-        self.reader = RtnlReader(netns)
+        try:
+            self.reader = RtnlReader(netns)
+        except BaseException:
+            self._ipr.close()
+            raise
         self._index: dict[str, int] = {}
 
     def close(self) -> None:
@@ -41,7 +48,7 @@ class Netlink:
         if ifname not in self._index:
             self._index = {name: index for name, (index, _) in self.reader.links().items()}
         if ifname not in self._index:
-            raise NetlinkError(19, f"no interface {ifname}")
+            raise NetlinkError(errno.ENODEV, f"no interface {ifname}")
         return self._index[ifname]
 
     def add_veth(
@@ -108,7 +115,7 @@ class Netlink:
 
     def describe_routes(self) -> list[str]:
         lines = []
-        for family in (2, 10):  # AF_INET, AF_INET6
+        for family in (socket.AF_INET, socket.AF_INET6):
             for r in self._ipr.route("dump", family=family):
                 lines.append(
                     f"table {r.get_attr('RTA_TABLE')} {r.get_attr('RTA_DST')}/{r['dst_len']} "

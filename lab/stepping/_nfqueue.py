@@ -35,13 +35,8 @@ from dataclasses import dataclass
 
 from lab._errors import SteppingError
 from lab.kernel._netns import NetNamespace
-from lab.kernel._nfnetlink import (
-    NLM_F_ACK,
-    NO_NETFILTER_NETLINK,
-    Message,
-    NfnetlinkSocket,
-    attr,
-)
+from lab.kernel._rawnetlink import NLM_F_ACK, Message, attr
+from lab.stepping._nfnetlink import NO_NETFILTER_NETLINK, NfnetlinkSocket, nfnetlink_body
 
 NFNL_SUBSYS_QUEUE = 3
 NFQNL_MSG_PACKET = 0
@@ -133,7 +128,7 @@ class NfQueue:
             self._sock.close()
 
     def _config(self, attrs: bytes) -> None:
-        seq, data = self._sock.message(
+        seq, data = self._sock.request(
             NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, attrs, res_id=self.queue, flags=NLM_F_ACK
         )
         self._sock.send(data)
@@ -191,7 +186,7 @@ class NfQueue:
         are kept for `receive`.
         """
         header = struct.pack(">II", NF_ACCEPT if accept else NF_DROP, packet.packet_id)
-        seq, data = self._sock.message(
+        seq, data = self._sock.request(
             NFNL_SUBSYS_QUEUE,
             NFQNL_MSG_VERDICT,
             attr(NFQA_VERDICT_HDR, header),
@@ -209,6 +204,6 @@ class NfQueue:
 
 
 def _parse_packet(message: Message) -> QueuedPacket:
-    queue, attrs = message.body()
+    queue, attrs = nfnetlink_body(message)
     packet_id, _hw_protocol, hook = struct.unpack(">IHB", attrs[NFQA_PACKET_HDR][:7])
     return QueuedPacket(queue, packet_id, hook, attrs.get(NFQA_PAYLOAD, b""))

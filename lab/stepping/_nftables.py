@@ -1,16 +1,10 @@
 """The stepper's queueing rules, written straight to nf_tables over netlink.
 
-Why not ``nft -f``: the `queue` statement needs the kernel's nft_queue
-expression (CONFIG_NFT_QUEUE), which some kernels lack (Debian 12 on a 6.18
-kernel built with ``# CONFIG_NFT_QUEUE is not set``: nft then fails with
-"Could not process rule: No such file or directory"). Such kernels usually
-still have xtables' NFQUEUE target (CONFIG_NETFILTER_XT_TARGET_NFQUEUE) and
-nft_compat (CONFIG_NFT_COMPAT), which let an nf_tables rule call an xtables
-target. The nft tool cannot write such a rule (only list it, as ``xt target
-"NFQUEUE"``) and iptables-nft would be one more program to install; speaking
-nf_tables netlink ourselves costs a page of code and no subprocess. Which of
-the two this kernel has is learnt once per process: a failed native try costs
-~15 ms (the kernel asks modprobe for nft-expr-queue first).
+The rules queue with the native nft_queue expression where the kernel has it,
+else with xtables' NFQUEUE target through nft_compat (kernels built without
+CONFIG_NFT_QUEUE, where ``nft`` cannot write such a rule at all); both are
+written over netlink, so no ``nft`` binary is needed. Which one works is
+learnt once per process (a failed native try costs ~15 ms of modprobe).
 
 Per namespace, one table per address family (``ip labstep``, ``ip6 labstep``:
 nft_compat serves the ip/ip6/arp/bridge families, not inet), each with
@@ -31,11 +25,12 @@ import errno
 import socket
 import struct
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
 
+from lab._addresses import IP
 from lab._errors import SteppingError
 from lab.kernel._netns import NetNamespace
-from lab.kernel._nfnetlink import NLM_F_ACK, NO_NETFILTER_NETLINK, NfnetlinkSocket, attr, nest
+from lab.kernel._rawnetlink import NLM_F_ACK, attr, nest
+from lab.stepping._nfnetlink import NO_NETFILTER_NETLINK, NfnetlinkSocket
 
 NLM_F_CREATE = 0x400
 NLM_F_APPEND = 0x800
@@ -73,8 +68,6 @@ _NO_QUEUE = (
     "(CONFIG_NFT_COMPAT and CONFIG_NETFILTER_XT_TARGET_NFQUEUE); build one of them "
     "(as modules: modprobe nft_queue, or modprobe nft_compat xt_NFQUEUE)"
 )
-
-IP = IPv4Address | IPv6Address
 
 
 @dataclass(frozen=True)
@@ -154,11 +147,6 @@ class QueueRules:
                 ) from error
             raise SteppingError(f"cannot open nf_tables in host {label}: {error}") from error
         self._families: set[int] = set()
-
-    @property
-    def flavour(self) -> str:
-        """How the rules queue: ``queue`` (nft_queue) or ``xt NFQUEUE`` (nft_compat)."""
-        return "queue" if _native_queue else "xt NFQUEUE"
 
     def install(self, pairs: list[AddressPair]) -> None:
         """Queue TCP from each pair's `me` to `peer` at output, and back at input."""
@@ -246,18 +234,18 @@ class QueueRules:
 
     def _batch(self, messages: list[tuple[int, int, int, bytes]]) -> None:
         """Send one transaction (BATCH_BEGIN ... BATCH_END); raise the first error."""
-        _, begin = self._sock.message(
+        _, begin = self._sock.request(
             0, NFNL_MSG_BATCH_BEGIN, b"", family=socket.AF_UNSPEC, res_id=NFNL_SUBSYS_NFTABLES
         )
         out = [begin]
         seqs: set[int] = set()
         for kind, family, flags, attrs in messages:
-            seq, data = self._sock.message(
+            seq, data = self._sock.request(
                 NFNL_SUBSYS_NFTABLES, kind, attrs, family=family, flags=flags | NLM_F_ACK
             )
             out.append(data)
             seqs.add(seq)
-        _, end = self._sock.message(
+        _, end = self._sock.request(
             0, NFNL_MSG_BATCH_END, b"", family=socket.AF_UNSPEC, res_id=NFNL_SUBSYS_NFTABLES
         )
         out.append(end)

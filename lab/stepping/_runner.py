@@ -1,0 +1,286 @@
+"""Running a documented scenario on real sockets, one held segment at a time.
+
+The spec's scripts are data: application actions ("server listens", "client
+closes") and documented segments. `run_scenario` performs each action on real
+kernel sockets in the lab's hosts through the `Stepper`, where the script puts
+it, and waits (with a bound) for the next held segment for each documented
+one: a delayed ACK is simply a segment that comes later. What comes out is the
+timeline of observations that `lab.tcp.judge` compares with the documentation.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import struct
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from lab._addresses import Family
+from lab._errors import SteppingError
+from lab.kernel._lab import Lab
+from lab.stepping._observer import Observer
+from lab.stepping._profile import apply_sysctls
+from lab.stepping._stepper import Stepper
+from lab.tcp._names import Role
+from lab.tcp._observed import Observation, ObservedAction, StateSnapshot
+from lab.tcp._spec import Action, Scenario
+
+DATA = b"hello"
+URGENT = b"!"
+TIME_WAIT_LIMIT = 75.0
+"""Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
+SEGMENT_TIMEOUT = 1.0
+"""Seconds to wait for the next documented segment before calling it not observed."""
+
+
+@dataclass
+class ScenarioSockets:
+    """The sockets of one scenario: the server's listener and both ends of the connection."""
+
+    lab: Lab
+    hosts: Mapping[Role, str]
+    """The lab host that plays each role."""
+    family: Family
+    port: int
+    listener: socket.socket | None = None
+    conn: dict[Role, socket.socket] = field(default_factory=dict)
+
+    def address(self, role: Role) -> str:
+        return self.lab[self.hosts[role]].address(self.family.version)
+
+    def close(self) -> None:
+        for sock in [*self.conn.values(), *([self.listener] if self.listener else [])]:
+            sock.close()
+        self.conn.clear()
+        self.listener = None
+
+    def perform(self, action: Action) -> Callable[[], str]:
+        """A call that does `action` and says what came of it (``connected``, ``ECONNREFUSED``)."""
+        verb = VERBS.get(action.verb)
+        if verb is None:
+            raise SteppingError(
+                f"the runner cannot perform {action.verb!r}; it knows: {', '.join(VERBS)}"
+            )
+
+        def call() -> str:
+            try:
+                return verb(self, action.actor)
+            except OSError as error:
+                return errno.errorcode.get(error.errno or 0, str(error))
+
+        return call
+
+    # --- the action vocabulary of tables.yaml, one method per verb (see VERBS) --------
+
+    def listens(self, role: Role) -> str:
+        sock = self.lab[self.hosts[role]].open_socket(self.family.af)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.address(role), self.port))
+        sock.listen(8)
+        self.listener = sock
+        return f"listening on port {self.port}"
+
+    def _connect(self, role: Role, port: int) -> str:
+        sock = self.lab[self.hosts[role]].open_socket(self.family.af)
+        sock.setblocking(False)
+        self.conn[role] = sock
+        code = sock.connect_ex((self.address(role.peer), port))
+        return errno.errorcode.get(code, str(code)) if code else "connected"
+
+    def connects(self, role: Role) -> str:
+        return self._connect(role, self.port)
+
+    def connects_to_a_closed_port(self, role: Role) -> str:
+        return self._connect(role, self.port + 1)
+
+    def accepts(self, role: Role) -> str:
+        if self.listener is None:
+            raise SteppingError(
+                f"{role} accepts, but nobody listens: add '{role} listens' before it"
+            )
+        self.listener.settimeout(2.0)
+        sock, peer = self.listener.accept()
+        sock.setblocking(False)
+        self.conn[role] = sock
+        return f"accepted {peer[0]} port {peer[1]}"
+
+    def sends_data(self, role: Role) -> str:
+        return f"sent {self._sock(role).send(DATA)} bytes"
+
+    def sends_urgent_data(self, role: Role) -> str:
+        return f"sent {self._sock(role).send(URGENT, socket.MSG_OOB)} urgent byte"
+
+    def closes(self, role: Role) -> str:
+        if role in self.conn:
+            self.conn.pop(role).close()
+        elif self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        return "closed"
+
+    def aborts(self, role: Role) -> str:
+        sock = self.conn.pop(role)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        return "closed with SO_LINGER {1, 0}"
+
+    def _sock(self, role: Role) -> socket.socket:
+        try:
+            return self.conn[role]
+        except KeyError:
+            raise SteppingError(f"{role} has no connection yet: connect or accept first") from None
+
+
+VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
+    "listens": ScenarioSockets.listens,
+    "connects": ScenarioSockets.connects,
+    "connects to a closed port": ScenarioSockets.connects_to_a_closed_port,
+    "accepts": ScenarioSockets.accepts,
+    "sends data": ScenarioSockets.sends_data,
+    "sends urgent data": ScenarioSockets.sends_urgent_data,
+    "closes": ScenarioSockets.closes,
+    "aborts": ScenarioSockets.aborts,
+}
+"""Every action verb a scenario may use, and what the runner does for it."""
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """What running one scenario over one address family observed."""
+
+    scenario: Scenario
+    family: Family
+    timeline: tuple[Observation, ...]
+    final: dict[Role, StateSnapshot]
+    """Both roles' states when the script ended (timers included)."""
+    waited: dict[Role, float]
+    """For --wait-timers: seconds each timed state still lasted after the script ended."""
+    pcap: Path | None
+    seconds: float
+    ss: dict[Role, str] = field(default_factory=dict)
+    """What the real ``ss -tanoi`` printed on each role's host when the script ended."""
+    settings: dict[str, str] = field(default_factory=dict)
+    """Sysctls set in both hosts beyond the kernel's defaults (the scenario's own)."""
+
+
+def run_scenario(
+    lab: Lab,
+    scenario: Scenario,
+    *,
+    family: Family | str = Family.IPV4,
+    client: str = "client",
+    server: str = "server",
+    port: int = 8080,
+    pcap: Path | None = None,
+    wait_timers: bool = False,
+    segment_timeout: float = SEGMENT_TIMEOUT,
+    stepping: bool = True,
+) -> ScenarioRun:
+    """Run `scenario` in `lab` with every segment held and released in turn.
+
+    `client` and `server` name the lab hosts that play the roles. Without
+    `stepping` (plain mode) nothing is held: segments come from the capture
+    and states are read only after each action, so the verdict names the
+    documented states that could not be seen.
+    """
+    family = Family.parse(family)
+    hosts = {Role.CLIENT: client, Role.SERVER: server}
+    if not stepping:
+        return _run_plain(lab, scenario, hosts=hosts, family=family, port=port, pcap=pcap)
+    start = time.monotonic()
+    sockets = ScenarioSockets(lab, hosts, family, port)
+    timeline: list[Observation] = []
+    waited: dict[Role, float] = {}
+    try:
+        with Stepper(
+            lab, client=client, server=server, port=port, sysctls=scenario.sysctls, pcap=pcap
+        ) as stepper:
+            for action in scenario.setup:
+                stepper.act(action.actor, sockets.perform(action))
+                stepper.settle()
+            for item in scenario.script:
+                if isinstance(item, Action):
+                    result = stepper.act(item.actor, sockets.perform(item))
+                    timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
+                    continue
+                held = stepper.next_segment(timeout=segment_timeout)
+                if held is None:
+                    break  # judged as "not observed" from here on
+                timeline.append(held.release())
+            timeline += stepper.settle()  # anything the documentation does not list
+            final = stepper.states()
+            ss = {role: stepper.ss(role) for role in Role}
+            if wait_timers:
+                waited = _wait_out_timers(stepper, scenario)
+                final = stepper.states()
+    finally:
+        sockets.close()
+    return ScenarioRun(
+        scenario, family, tuple(timeline), final, waited, pcap, time.monotonic() - start, ss,
+        stepper.settings,
+    )  # fmt: skip
+
+
+def _run_plain(
+    lab: Lab,
+    scenario: Scenario,
+    *,
+    hosts: dict[Role, str],
+    family: Family,
+    port: int,
+    pcap: Path | None,
+) -> ScenarioRun:
+    start = time.monotonic()
+    apply_sysctls(tuple(lab[name] for name in hosts.values()), scenario.sysctls)
+    sockets = ScenarioSockets(lab, hosts, family, port)
+    actions: list[tuple[int, ObservedAction]] = []
+    try:
+        with Observer(
+            lab, client=hosts[Role.CLIENT], server=hosts[Role.SERVER], port=port, pcap=pcap
+        ) as observer:
+            for action in scenario.setup:
+                with lab[hosts[action.actor]].netns.entered():
+                    sockets.perform(action)()
+                observer.quiet()
+            observer.forget_so_far()
+            for item in scenario.script:
+                if isinstance(item, Action):
+                    with lab[hosts[item.actor]].netns.entered():
+                        result = sockets.perform(item)()
+                    observer.quiet()
+                    observed = ObservedAction(item.actor, item.verb, result, observer.states())
+                    actions.append((len(observer.segments()), observed))
+            observer.quiet()
+            timeline: list[Observation] = []
+            seen = observer.segments()
+            done = 0
+            for before, observed in actions:  # actions in place, between the segments
+                timeline += seen[done:before]
+                timeline.append(observed)
+                done = before
+            timeline += seen[done:]
+            final = observer.states()
+            ss = {role: observer.ss(role) for role in Role}
+    finally:
+        sockets.close()
+    return ScenarioRun(
+        scenario, family, tuple(timeline), final, {}, pcap, time.monotonic() - start, ss,
+        dict(scenario.sysctls),
+    )  # fmt: skip
+
+
+def _wait_out_timers(stepper: Stepper, scenario: Scenario) -> dict[Role, float]:
+    """Wait, for real, until each timed state of the scenario ends; seconds each still took."""
+    waited: dict[Role, float] = {}
+    for timer in scenario.timers:
+        begin = time.monotonic()
+        while stepper.states()[timer.role].state == timer.state:
+            if time.monotonic() - begin > TIME_WAIT_LIMIT:
+                break
+            time.sleep(0.25)
+        waited[timer.role] = time.monotonic() - begin
+    return waited
