@@ -13,6 +13,7 @@
         observed = syn.release()           # delivered, and processed by the server
         observed.after["server"].state     # TcpState.SYN_RECEIVED
         stepper.settle()                   # the SYN+ACK and the ACK
+        client.close(), listener.close()   # (their FINs are let go when the stepper closes)
 
 Where the segments are held
 ---------------------------

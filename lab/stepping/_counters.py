@@ -10,7 +10,10 @@ The stepper uses them for two things:
   SYN, SYN+ACK, pure ACKs, RSTs) or RetransSegs (retransmissions) *before* it
   enters the IP layer, except RSTs and ACKs sent for unknown connections or
   by time-wait sockets, which are counted just *after* ip_send_unicast_reply().
-  When the number of segments the stepper took from a host's egress queue
+  One path counts twice: a passive opener's SYN+ACK is built by
+  tcp_make_synack(), which counts OutSegs every time, and a retransmission of
+  it (tcp_rtx_synack()) adds RetransSegs as well (`SentTally` knows). When
+  what the stepper took from a host's egress queue, counted the same way,
   equals OutSegs + RetransSegs, nothing is on its way: no sleep needed;
 * timer forensics: DelayedACKs, TCPLossProbes, TCPTimeouts, TCPSynRetrans
   count timer-driven transmissions, which a stepped run must not have.
@@ -22,8 +25,10 @@ host is counted too, though the stepper holds only client-server traffic.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 from lab.kernel._netns import NetNamespace
+from lab.tcp._names import TcpFlag
 
 TIMER_COUNTERS = ("DelayedACKs", "TCPLossProbes", "TCPTimeouts", "TCPSynRetrans")
 """TcpExt counters of transmissions a timer made; all stay 0 in a stepped run."""
@@ -63,3 +68,24 @@ class TcpCounters:
         """The TIMER_COUNTERS, by name."""
         ext = self._table(self._netstat, "TcpExt:")
         return {name: ext.get(name, 0) for name in TIMER_COUNTERS}
+
+
+@dataclass
+class SentTally:
+    """The segments taken from one host's egress queue, counted as OutSegs + RetransSegs count."""
+
+    counted: int = 0
+    sent_bare_syn: bool = False
+    """Whether this host opened actively (its SYN+ACKs then come from the full socket)."""
+    syn_ack_seqs: set[int] = field(default_factory=set)
+
+    def add(self, flags: TcpFlag, seq: int) -> None:
+        """Count one segment taken from the queue."""
+        syn_ack = TcpFlag.SYN | TcpFlag.ACK
+        if TcpFlag.SYN in flags and TcpFlag.ACK not in flags:
+            self.sent_bare_syn = True
+        weight = 1
+        if flags & syn_ack == syn_ack and not self.sent_bare_syn:
+            weight = 2 if seq in self.syn_ack_seqs else 1  # tcp_rtx_synack: OutSegs + RetransSegs
+            self.syn_ack_seqs.add(seq)
+        self.counted += weight

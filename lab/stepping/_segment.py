@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from typing import Protocol
@@ -19,9 +20,9 @@ from lab._addresses import SocketAddress, show_address
 from lab._errors import SteppingError
 from lab.stepping._diag import TcpSocket
 from lab.tcp._names import Role, TcpFlag, TcpState
-from lab.tcp._observed import StateSnapshot
+from lab.tcp._observed import ObservedSegment, StateSnapshot
 
-__all__ = ["Connection", "ConnectionTracker", "Segment"]
+__all__ = ["Connection", "ConnectionTracker", "Segment", "unacknowledged"]
 
 
 @dataclass(frozen=True)
@@ -156,3 +157,27 @@ class ConnectionTracker:
         # server only until the connection had one (then that socket is gone: CLOSED).
         stands_in = role is Role.SERVER and role not in self._had_socket
         return found if stands_in else None
+
+
+def unacknowledged(role: Role, segments: Sequence[ObservedSegment]) -> int | None:
+    """The sequence number `role` has yet to acknowledge, if it owes an ACK; else None.
+
+    `role` owes one when it received sequence space (data, SYN, FIN) that no
+    ACK it sent since covers: Linux may be delaying it (up to 200 ms). RSTs
+    are never acknowledged.
+    """
+    received = [
+        s
+        for s in segments
+        if s.receiver is role and s.sequence_space and TcpFlag.RST not in s.flags
+    ]
+    if not received:
+        return None
+    wanted = received[-1].acknowledges
+    sent = [s for s in segments if s.sender is role and TcpFlag.ACK in s.flags]
+    return None if any(_at_or_after(s.ack, wanted) for s in sent) else wanted
+
+
+def _at_or_after(a: int, b: int) -> bool:
+    """Whether sequence number `a` is at or after `b`, modulo 2**32."""
+    return (a - b) % (1 << 32) < (1 << 31)

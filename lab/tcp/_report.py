@@ -93,7 +93,9 @@ def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
         where = f"pcap: {os.fspath(pcap)}"
         title = f"{title}{_GAP}{where.rjust(table_width - len(title) - len(_GAP))}"
     legend = _LEGEND.format(flags=_FLAG_RULES[verdict.strict_flags])
-    return "\n".join([title, *lines, legend, _conclusion(verdict)])
+    settings = [f"settings beyond the kernel's defaults: {_settings(verdict)}"]
+    return "\n".join([title, *(settings if verdict.settings else []), *lines, legend,
+                      _conclusion(verdict)])  # fmt: skip
 
 
 def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | None = None) -> str:
@@ -114,7 +116,7 @@ def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | Non
         )
         for v in verdicts
     ]
-    lines = [head, *_columns(runs)]
+    lines = [head, *_columns(runs), "", _settings_line(verdicts)]
     if coverage is not None:
         lines += ["", "documented states", *_columns([_coverage(r) for r in coverage.states])]
         lines += ["", "documented flags", *_columns([_coverage(r) for r in coverage.flags])]
@@ -234,6 +236,20 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     return " " + _GAP.join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
 
+def _settings(verdict: ScenarioVerdict) -> str:
+    """``net.ipv4.tcp_autocorking=0, ...``: what the scenario set beyond the kernel's defaults."""
+    return ", ".join(f"{name}={value}" for name, value in verdict.settings.items())
+
+
+def _settings_line(verdicts: Sequence[ScenarioVerdict]) -> str:
+    """Which runs changed TCP settings beyond the kernel's defaults, if any did."""
+    changed = {v.name: _settings(v) for v in verdicts if v.settings}
+    if not changed:
+        return "TCP settings: the kernel's defaults in every run (stepping changes none)"
+    listed = "; ".join(f"{name}: {settings}" for name, settings in changed.items())
+    return f"TCP settings beyond the kernel's defaults: {listed}"
+
+
 def _marked(text: str) -> str:
     return f"{MARK} {text}"
 
@@ -341,6 +357,7 @@ def _scenario_json(verdict: ScenarioVerdict, pcap: str | None) -> dict[str, obje
         "ok": verdict.ok,
         "pcap": pcap,
         "strict_flags": verdict.strict_flags,
+        "settings": dict(verdict.settings),
         "actions": [_action_json(a) for a in verdict.actions],
         "steps": [_step_json(s) for s in verdict.steps],
         "timers": [_timer_json(t) for t in verdict.timers],

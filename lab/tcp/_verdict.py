@@ -199,6 +199,8 @@ class ScenarioVerdict:
     seen_flags: TcpFlag = NO_FLAGS
     """Documented flags observed on the segment that documents them."""
     strict_flags: bool = False
+    settings: dict[str, str] = field(default_factory=dict)
+    """Sysctls the scenario ran with beyond the kernel's defaults (its ``sysctls:``)."""
 
     @property
     def ok(self) -> bool:
@@ -262,6 +264,7 @@ def judge(
         seen_states=tuple(s for s in scenario.documented_states if s in seen),
         seen_flags=seen_flags,
         strict_flags=strict_flags,
+        settings=dict(scenario.sysctls),
     )
 
 
