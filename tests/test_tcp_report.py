@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from pathlib import Path
@@ -172,7 +173,19 @@ def test_summary_lists_runs_and_coverage() -> None:
 def test_summary_without_coverage() -> None:
     assert render_summary([judged("open", OPEN)]) == (
         "1 scenario run: 1 agrees with the documentation\n"
-        "  ok  open  Three-way open, server in LISTEN first"
+        "  ok  open  Three-way open, server in LISTEN first\n"
+        "\n"
+        "TCP settings: the kernel's defaults in every run (stepping changes none)"
+    )
+
+
+def test_the_summary_names_the_runs_that_changed_tcp_settings() -> None:
+    changed = dataclasses.replace(judged("open", OPEN), settings={"net.ipv4.tcp_autocorking": "0"})
+    assert render_summary([changed]).endswith(
+        "TCP settings beyond the kernel's defaults: open: net.ipv4.tcp_autocorking=0"
+    )
+    assert render_scenario(changed).splitlines()[1] == (
+        "settings beyond the kernel's defaults: net.ipv4.tcp_autocorking=0"
     )
 
 
@@ -186,6 +199,7 @@ SCENARIO_KEYS = {
     "ok",
     "pcap",
     "strict_flags",
+    "settings",
     "actions",
     "steps",
     "timers",
