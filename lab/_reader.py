@@ -1,10 +1,19 @@
 """Checking plain data (from YAML or Python) against tables of keys, with field paths.
 
+    MTU = Key("mtu", integer(1280, 65535, 1500), default(None))
+    NAME = Key("name", plain_text, required("give the link a name: name: uplink"))
+    LINK = Shape("a link: a mapping with name: and mtu:", (NAME, MTU),
+                 lambda record, at: (record[NAME], record[MTU]), "write e.g. {name: uplink}")
+
+    LINK({"name": "uplink", "mtu": "9000"}, At("lab.yaml", raises=TopologyError))
+    # TopologyError: lab.yaml: mtu: must be a whole number from 1280 to 65535, but it is
+    # a string ('9000'); write a number such as mtu: 1500 (without quotes)
+
 A *reader* is a function ``(value, at) -> T`` that returns the checked value or
 raises one `InputError` saying where (`At`) and how to fix it. `Shape` reads a
 mapping whose keys are listed in a table of `Key` objects; `list_of` and
 `mapping_of` read containers of anything another reader reads. The topology
-schema (`lab.topology._schema`) and the TCP spec (`lab.tcp._spec`) are built
+schema (`lab.topology._schema`) and the TCP spec (`lab.tcp._spec_schema`) are built
 only from these pieces, so each is one table you can read from top to bottom.
 Each names its own error class once, at the root `At`; every place below it
 raises that class.
@@ -64,7 +73,7 @@ def shown(value: object) -> str:
     return _SHORT.repr(value)
 
 
-def kind(value: object) -> str:
+def describe_value(value: object) -> str:
     """What `value` is, in words: ``a string ('abc')``, ``empty (null)``."""
     for cls, name in _KINDS:
         if isinstance(value, cls):
@@ -111,28 +120,30 @@ class At:
 def text(value: object, at: At, wanted: str, fix: str) -> str:
     """`value` if it is a string; otherwise an error saying it must be `wanted`."""
     if not isinstance(value, str):
-        raise at.error(f"must be {wanted}, but it is {kind(value)}", fix)
+        raise at.error(f"must be {wanted}, but it is {describe_value(value)}", fix)
     return value
 
 
 def mapping(value: object, at: At, wanted: str, fix: str) -> Mapping[object, object]:
     """`value` if it is a mapping; otherwise an error saying it must be `wanted`."""
     if not isinstance(value, Mapping):
-        raise at.error(f"must be {wanted}, but it is {kind(value)}", fix)
+        raise at.error(f"must be {wanted}, but it is {describe_value(value)}", fix)
     return cast(Mapping[object, object], value)
 
 
 def sequence(value: object, at: At, wanted: str, fix: str) -> Sequence[object]:
     """`value` if it is a list or tuple; otherwise an error saying it must be `wanted`."""
     if not isinstance(value, list | tuple):
-        raise at.error(f"must be {wanted}, but it is {kind(value)}", fix)
+        raise at.error(f"must be {wanted}, but it is {describe_value(value)}", fix)
     return cast(Sequence[object], value)
 
 
 def boolean(value: object, at: At) -> bool:
     """Read true or false."""
     if not isinstance(value, bool):
-        raise at.error(f"must be true or false, but it is {kind(value)}", "write true or false")
+        raise at.error(
+            f"must be true or false, but it is {describe_value(value)}", "write true or false"
+        )
     return value
 
 
@@ -146,7 +157,8 @@ def integer(low: int, high: int, example: int) -> Reader[int]:
             if isinstance(value, str) and value.strip().isdecimal():
                 fix += " (without quotes)"
             raise at.error(
-                f"must be a whole number from {low} to {high}, but it is {kind(value)}", fix
+                f"must be a whole number from {low} to {high}, but it is {describe_value(value)}",
+                fix,
             )
         if not low <= value <= high:
             raise at.error(f"{value} is outside the allowed range {low} to {high}", fix)
@@ -290,7 +302,8 @@ def _unknown_key(name: object, table: Mapping[str, Key[object]], at: At) -> Inpu
     if not isinstance(name, str):
         hint = f"{BOOLEAN_HINT}; " if isinstance(name, bool) else ""
         return at.key(name).error(
-            f"key {shown(name)} is {kind(name)}, not a key name", f"{hint}allowed keys: {allowed}"
+            f"key {shown(name)} is {describe_value(name)}, not a key name",
+            f"{hint}allowed keys: {allowed}",
         )
     guess = did_you_mean(name, table)
     return at.key(name).error(f"unknown key '{name}'", f"{guess}allowed keys here: {allowed}")

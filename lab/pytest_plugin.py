@@ -133,7 +133,10 @@ def _load(spec: str | Path) -> Topology:
 
 @pytest.fixture
 def lab_topology(request: pytest.FixtureRequest) -> Topology:
-    """The topology `lab` builds: marker, else --lab-topology, else two-hosts (function scope)."""
+    """The topology `lab` builds: the topology marker, else --lab-topology, else two-hosts.
+
+    Scope: function. Depends on: the test's ``topology`` marker and the options.
+    """
     marker = request.node.get_closest_marker("topology")
     if marker is not None:
         if len(marker.args) != 1:
@@ -144,14 +147,20 @@ def lab_topology(request: pytest.FixtureRequest) -> Topology:
 
 @pytest.fixture
 def lab(lab_topology: Topology) -> Iterator[Lab]:
-    """A started lab of `lab_topology`, torn down after the test (function scope)."""
+    """A started lab of `lab_topology`, torn down after the test.
+
+    Scope: function. Depends on: lab_topology.
+    """
     with Lab(lab_topology) as running:
         yield running
 
 
 @pytest.fixture
 def lab_factory() -> Iterator[Callable[[Topology | str | Path], Lab]]:
-    """Start labs on demand: ``lab_factory("routed")``; all torn down after the test."""
+    """Start labs on demand: ``lab_factory("routed")``; all torn down after the test.
+
+    Scope: function. Depends on: nothing.
+    """
     started: list[Lab] = []
 
     def start(topology: Topology | str | Path) -> Lab:
@@ -170,8 +179,10 @@ def tcp_scenario(
 ) -> Iterator[Callable[..., ScenarioCheck]]:
     """Run documented scenarios in `lab` with stepping: ``tcp_scenario("open", "IPv6")``.
 
-    Function scope; depends on `lab`. Returns a `ScenarioCheck` whose
-    ``assert_documented()`` shows documented against observed and the pcap path.
+    Returns a `ScenarioCheck` whose ``assert_documented()`` shows documented
+    against observed and the pcap path.
+
+    Scope: function. Depends on: lab.
     """
     option = request.config.getoption("--lab-pcap-dir")
     directory = Path(option) if option else tmp_path_factory.getbasetemp() / "lab-pcaps"

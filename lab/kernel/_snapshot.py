@@ -69,7 +69,7 @@ def _sysctls(root: Path) -> list[str]:
     return values
 
 
-def _nftables() -> str:
+def _nft_ruleset() -> str:
     nft = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
     if nft is None:
         return "(nft not installed)"
@@ -102,7 +102,7 @@ def take_snapshot() -> MachineSnapshot:
             netlink.close()
         with ns.entered():
             sysctls = _sysctls(Path("/proc/sys/net"))
-            nftables = _nftables()
+            nftables = _nft_ruleset()
     finally:
         ns.close()
     netns_dir = Path("/run/netns")

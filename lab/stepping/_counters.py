@@ -53,7 +53,7 @@ class TcpCounters:
         self._snmp = self._netstat = -1
 
     @staticmethod
-    def _table(fd: int, prefix: str) -> dict[str, int]:
+    def _read_table(fd: int, prefix: str) -> dict[str, int]:
         # Each table is two lines: "Tcp: Name Name ...", then "Tcp: 1 2 ...".
         text = os.pread(fd, 1 << 16, 0).decode()
         names, values = (line.split()[1:] for line in text.splitlines() if line.startswith(prefix))
@@ -61,12 +61,12 @@ class TcpCounters:
 
     def segments_sent(self) -> int:
         """OutSegs + RetransSegs: every TCP segment this namespace has transmitted."""
-        tcp = self._table(self._snmp, "Tcp:")
+        tcp = self._read_table(self._snmp, "Tcp:")
         return tcp["OutSegs"] + tcp["RetransSegs"]
 
     def timers(self) -> dict[str, int]:
         """The TIMER_COUNTERS, by name."""
-        ext = self._table(self._netstat, "TcpExt:")
+        ext = self._read_table(self._netstat, "TcpExt:")
         return {name: ext.get(name, 0) for name in TIMER_COUNTERS}
 
 

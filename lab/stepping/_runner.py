@@ -220,9 +220,16 @@ def run_scenario(
     finally:
         sockets.close()
     return ScenarioRun(
-        scenario, family, tuple(timeline), final, waited, pcap, time.monotonic() - start, ss,
-        stepper.settings,
-    )  # fmt: skip
+        scenario=scenario,
+        family=family,
+        timeline=tuple(timeline),
+        final=final,
+        waited=waited,
+        pcap=pcap,
+        seconds=time.monotonic() - start,
+        ss=ss,
+        settings=stepper.settings,
+    )
 
 
 def _run_plain(
@@ -268,9 +275,16 @@ def _run_plain(
     finally:
         sockets.close()
     return ScenarioRun(
-        scenario, family, tuple(timeline), final, {}, pcap, time.monotonic() - start, ss,
-        dict(scenario.sysctls),
-    )  # fmt: skip
+        scenario=scenario,
+        family=family,
+        timeline=tuple(timeline),
+        final=final,
+        waited={},
+        pcap=pcap,
+        seconds=time.monotonic() - start,
+        ss=ss,
+        settings=dict(scenario.sysctls),
+    )
 
 
 def _wait_out_timers(stepper: Stepper, scenario: Scenario) -> dict[Role, float]:

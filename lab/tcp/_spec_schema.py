@@ -22,7 +22,7 @@ from lab._reader import (
     Record,
     Shape,
     default,
-    kind,
+    describe_value,
     list_of,
     located,
     mapping_of,
@@ -168,7 +168,7 @@ def _script_item(value: object, at: At) -> Located[Action] | Located[DocumentedS
     if isinstance(value, Mapping):
         return _SEGMENT_ITEM(value, at)
     raise at.error(
-        f"a script line must be an action or a segment, but it is {kind(value)}",
+        f"a script line must be an action or a segment, but it is {describe_value(value)}",
         "write e.g. - client closes, or - segment: client -> server FIN",
     )
 
@@ -207,7 +207,7 @@ def _draft(record: Record, at: At) -> _ScenarioDraft:
     return _ScenarioDraft(record[TITLE], record[SETUP], script, record[TIMERS], record[SYSCTLS], at)
 
 
-def _table(pairs: tuple[tuple[Located[T], str], ...], what: str) -> dict[T, str]:
+def _unique_keys(pairs: tuple[tuple[Located[T], str], ...], what: str) -> dict[T, str]:
     """Keys that name the same thing in two spellings (ESTAB, ESTABLISHED) are refused."""
     table: dict[T, str] = {}
     first: dict[T, At] = {}
@@ -378,7 +378,7 @@ SPEC: Final = Shape(
 
 def _cross_check(read: _SpecDraft, source: str) -> Spec:
     """The spec, once verbs, states, flags and shown_by agree across the tables."""
-    states = _table(read.states, "state")
+    states = _unique_keys(read.states, "state")
     drafts = dict(read.scenarios)
     for draft in drafts.values():
         _check_actions(draft, read.actions)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from lab._errors import TopologyError, did_you_mean
-from lab._reader import At, kind, read_text
+from lab._reader import At, describe_value, read_text
 from lab._yaml import parse
 from lab.topology._model import Topology
 from lab.topology._names import default_topology_name
@@ -62,8 +62,8 @@ def from_dict(data: object, *, source: str = "<python>") -> Topology:
         )
     if not isinstance(data, Mapping):
         raise root.error(
-            f"the top level is {kind(data)}, but a topology is a mapping of hosts:, links: "
-            "and bridges:",
+            f"the top level is {describe_value(data)}, but a topology is a mapping of hosts:, "
+            "links: and bridges:",
             _START,
         )
     draft = TOPOLOGY(data, root)

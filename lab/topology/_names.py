@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from lab._reader import BOOLEAN_HINT, At, kind, text
+from lab._reader import BOOLEAN_HINT, At, describe_value, text
 
 _SIMPLE_NAME: Final = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _TOPOLOGY_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
@@ -75,7 +75,8 @@ def host_name(value: object, at: At) -> str:
     if not isinstance(value, str):
         hint = f"{BOOLEAN_HINT}; " if isinstance(value, bool) else ""
         raise at.error(
-            f"a host name must be a string, but this one is {kind(value)}", hint + _HOST_RULE
+            f"a host name must be a string, but this one is {describe_value(value)}",
+            hint + _HOST_RULE,
         )
     if not _SIMPLE_NAME.fullmatch(value):
         raise at.error(f"{value!r} is not a valid host name", _HOST_RULE)
