@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_tcp_verdict import CLOSE, CLOSE_FINAL, OPEN, SPEC, TIME_WAIT_TIMER, judged, replaced, seg
+from timelines import CLOSE, CLOSE_FINAL, OPEN, SPEC, TIME_WAIT_TIMER, judged, replaced, seg
 
 from lab.tcp import (
     ScenarioVerdict,
