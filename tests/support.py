@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from lab.kernel._privileges import in_user_namespace
 
@@ -58,3 +62,25 @@ def leaks_since(before: Resources, settle: float = 1.0) -> list[str]:
     while (leaks := Resources.now().leaked_since(before)) and time.monotonic() < deadline:
         time.sleep(0.01)
     return leaks
+
+
+def lab_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m lab ARGS`` (with `env` added to ours) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+        timeout=60,
+    )
+
+
+def one_error_line(captured: pytest.CaptureResult[str]) -> str:
+    """The one ``lab: error: ...`` line a refused command printed (and nothing on stdout)."""
+    __tracebackhide__ = True
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("lab: error: ")
+    return lines[0]

@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from support import REPO
 
 # Make passes its jobserver and flags down through the environment; a make started
 # from a test run under `make test` must not inherit them.
@@ -44,7 +43,7 @@ def run(args: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Co
     """Run a command in the repository root and capture its output."""
     base = {k: v for k, v in os.environ.items() if k not in _MAKE_ENV_VARS}
     return subprocess.run(
-        args, cwd=ROOT, env={**base, **(env or {})}, capture_output=True, text=True, check=False
+        args, cwd=REPO, env={**base, **(env or {})}, capture_output=True, text=True, check=False
     )
 
 
@@ -77,7 +76,7 @@ def install_deps_script() -> str:
 
 
 def test_make_deps_runs_an_executable_bash_script(install_deps_script: str) -> None:
-    script = ROOT / install_deps_script
+    script = REPO / install_deps_script
     assert script.is_file(), f"make deps runs {install_deps_script}, which does not exist"
     assert script.stat().st_mode & stat.S_IXUSR, f"{install_deps_script} is not executable"
     assert script.read_text().startswith("#!/usr/bin/env bash\n")
@@ -287,7 +286,7 @@ def test_install_deps_fails_when_apt_leaves_a_package_missing(fake_system: FakeS
 
 
 def test_ci_runs_make_test_and_nothing_else() -> None:
-    lines = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()]
+    lines = [line.strip() for line in (REPO / ".ci/run").read_text().splitlines()]
     commands = [
         line
         for line in lines
@@ -362,7 +361,7 @@ def test_vagrantfile_parses() -> None:
 
 def test_vagrantfile_names_the_makefile_script(install_deps_script: str) -> None:
     # Runs without ruby; the recorded calls below check how the script is used.
-    assert install_deps_script in (ROOT / "Vagrantfile").read_text()
+    assert install_deps_script in (REPO / "Vagrantfile").read_text()
 
 
 def test_vagrantfile_describes_the_debian_machine(vagrant_calls: list[Call]) -> None:
@@ -394,7 +393,7 @@ def test_vagrantfile_provisions_with_the_makefile_script(
 
 
 def test_readme_gives_the_quick_start_and_vagrant_commands() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     for text in (
         "make lab",
         "make test",
@@ -418,5 +417,5 @@ def test_readme_gives_the_quick_start_and_vagrant_commands() -> None:
 
 
 def test_changelog_has_an_unreleased_section() -> None:
-    changelog = (ROOT / "CHANGELOG.md").read_text()
+    changelog = (REPO / "CHANGELOG.md").read_text()
     assert re.search(r"^## \[Unreleased\]$", changelog, re.MULTILINE)

@@ -13,7 +13,6 @@ from lab.cli import main
 from lab.stepping import tcp_flags_in_pcap
 from lab.tcp import DocumentedSegment, TcpState, load_spec
 
-pytestmark = pytest.mark.kernel
 FAMILIES = ["IPv4", "IPv6"]
 SPEC = load_spec()
 

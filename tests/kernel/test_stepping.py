@@ -13,10 +13,9 @@ import pytest
 
 from lab import Lab, SteppingError
 from lab.stepping import HeldSegment, Stepper, tcp_flags_in_pcap
-from lab.stepping._diag import ss_timer
 from lab.tcp import ObservedSegment, TcpFlag, TcpState
 
-pytestmark = [pytest.mark.kernel, pytest.mark.topology("dual-stack")]
+pytestmark = pytest.mark.topology("dual-stack")
 
 PORT = 8080
 FAMILIES = pytest.mark.parametrize("version", [4, 6], ids=["ipv4", "ipv6"])
@@ -340,20 +339,3 @@ def test_a_dropped_syn_never_arrives(lab: Lab, stepper: Stepper, sockets: ExitSt
 def test_stepping_leaves_nothing_behind(no_leaks: None) -> None:
     with Lab("dual-stack") as lab:
         open_and_close(lab, 6)
-
-
-@pytest.mark.parametrize(
-    ("timer", "expires_ms", "retrans", "shown"),
-    [
-        (0, 0, 0, ""),
-        (3, 59_999, 0, "timewait,59sec,0"),
-        (3, 60_000, 0, "timewait,1min,0"),
-        (1, 4_996, 0, "on,4.996ms,0"),
-        (1, 992, 2, "on,992ms,2"),
-        (1, 1_000, 0, "on,1sec,0"),
-        (2, 125_000, 0, "keepalive,2min5sec,0"),
-        (2, 605_000, 0, "keepalive,10min,0"),
-    ],
-)
-def test_timers_read_like_ss(timer: int, expires_ms: int, retrans: int, shown: str) -> None:
-    assert ss_timer(timer, expires_ms, retrans) == shown

@@ -13,8 +13,6 @@ import pytest
 
 from lab import HostError, Lab
 
-pytestmark = pytest.mark.kernel
-
 
 def alive(pid: int) -> bool:
     try:

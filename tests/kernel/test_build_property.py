@@ -12,15 +12,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from support import Resources, leaks_since
 from topology_strategies import mutated_topology_dicts, valid_topology_dicts
 
 from lab import BuildError, Lab, TopologyError, from_dict
 from lab.kernel._snapshot import take_snapshot
-
-pytestmark = pytest.mark.kernel
 
 KERNEL = settings(
     max_examples=40,

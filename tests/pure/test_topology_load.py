@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import REPO
 
 from lab._errors import TopologyError
 from lab.topology import (
@@ -21,7 +22,7 @@ from lab.topology import (
     loads,
 )
 
-REPOSITORY_TOPOLOGIES = Path(__file__).resolve().parents[1] / "topologies"
+REPOSITORY_TOPOLOGIES = REPO / "topologies"
 SHIPPED = ("two-hosts", "routed", "lan", "dual-stack")
 DOCUMENTATION_RANGES = (
     IPv4Network("192.0.2.0/24"),

@@ -1,4 +1,4 @@
-"""The pytest plugin: fixtures, marker, option, privileges; run in pytester sessions."""
+"""The pytest plugin building labs: fixtures, marker, option, privileges, in pytester sessions."""
 
 from __future__ import annotations
 
@@ -63,15 +63,6 @@ def test_bad_topology_fails_the_test_with_the_message(pytester: pytest.Pytester)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*no-such-topology*"])
     result.stdout.no_fnmatch_line("*Traceback*")
-
-
-def test_markers_are_registered_and_fixtures_documented(pytester: pytest.Pytester) -> None:
-    markers = pytester.runpytest_subprocess("--markers")
-    markers.stdout.fnmatch_lines(["*@pytest.mark.topology(name_or_path)*", "*@pytest.mark.kernel*"])
-    fixtures = pytester.runpytest_subprocess("--fixtures")
-    fixtures.stdout.fnmatch_lines(
-        ["lab -- *", "*A started lab*", "lab_factory -- *", "*Start labs on demand*"]
-    )
 
 
 def test_xdist_workers_build_labs_without_collisions(pytester: pytest.Pytester) -> None:

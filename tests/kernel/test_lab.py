@@ -12,8 +12,6 @@ from lab import BuildError, HostError, Lab, from_dict
 from lab.kernel._snapshot import take_snapshot
 from lab.topology import available
 
-pytestmark = pytest.mark.kernel
-
 
 def round_trip(lab: Lab, client: str, server: str, version: int = 4) -> bytes:
     """One TCP round trip from `client` to `server`'s address; returns what came back."""

@@ -6,14 +6,11 @@ import socket
 import time
 from typing import Any
 
-import pytest
 from pyroute2 import DiagSocket
 
 from lab import Lab
 from lab.stepping._diag import SockDiag
 from lab.tcp import TcpState
-
-pytestmark = pytest.mark.kernel
 
 ALL_STATES = 0xFFF  # every state bit up to TCP_CLOSING, as `ss -a` asks
 
