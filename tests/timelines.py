@@ -20,6 +20,7 @@ from lab.tcp import (
     Observation,
     ObservedAction,
     ObservedSegment,
+    Role,
     Scenario,
     ScenarioVerdict,
     StateSnapshot,
@@ -33,7 +34,7 @@ SPEC = load_spec()
 TIME_WAIT_TIMER = "timewait,59sec,0"
 
 
-def snaps(states: str, timer: str = TIME_WAIT_TIMER) -> dict[str, StateSnapshot]:
+def snaps(states: str, timer: str = TIME_WAIT_TIMER) -> dict[Role, StateSnapshot]:
     """``snaps("SYN-SENT LISTEN")``: the client's state, then the server's.
 
     A role in TIME-WAIT gets `timer`, as sock_diag shows it; ``-`` leaves a role out.
@@ -51,8 +52,8 @@ def seg(n: int, line: str, before: str, after: str) -> ObservedSegment:
     sender, _, receiver, flags = line.split()
     return ObservedSegment(
         n,
-        sender,
-        receiver,
+        Role(sender),
+        Role(receiver),
         TcpFlag.parse(flags),
         1000 + n,
         2000 + n,
@@ -64,7 +65,7 @@ def seg(n: int, line: str, before: str, after: str) -> ObservedSegment:
 
 def act(line: str, states: str, result: str = "") -> ObservedAction:
     actor, _, verb = line.partition(" ")
-    return ObservedAction(actor, verb, result, snaps(states))
+    return ObservedAction(Role(actor), verb, result, snaps(states))
 
 
 # What Linux does, as the stepper would record it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from lab import Lab, ScenarioCheck, check_scenario, run_check
 from lab.cli import main
 from lab.stepping import tcp_flags_in_pcap
-from lab.tcp import DocumentedSegment, TcpState, load_spec
+from lab.tcp import DocumentedSegment, Role, TcpState, load_spec
 
 FAMILIES = ["IPv4", "IPv6"]
 SPEC = load_spec()
@@ -19,29 +20,32 @@ SPEC = load_spec()
 
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("scenario", list(SPEC.scenarios))
-def test_every_documented_scenario_holds(tcp_scenario, scenario: str, family: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_documented_scenario_holds(
+    tcp_scenario: Callable[..., ScenarioCheck], scenario: str, family: str
+) -> None:
     tcp_scenario(scenario, family).assert_documented()
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_open_state_by_state(tcp_scenario, family: str) -> None:  # type: ignore[no-untyped-def]
-    check: ScenarioCheck = tcp_scenario("open", family)
+def test_open_state_by_state(tcp_scenario: Callable[..., ScenarioCheck], family: str) -> None:
+    check = tcp_scenario("open", family)
     steps = check.verdict.steps
     assert [s.observed_flags.label for s in steps if s.observed_flags is not None] == [
         "SYN",
         "SYN+ACK",
         "ACK",
     ]
-    assert steps[0].observed_before["client"].state is TcpState.SYN_SENT
-    assert steps[1].observed_before["server"].state is TcpState.SYN_RECEIVED
-    assert steps[2].observed_after["server"].state is TcpState.ESTABLISHED
+    assert steps[0].observed_before[Role.CLIENT].state is TcpState.SYN_SENT
+    assert steps[1].observed_before[Role.SERVER].state is TcpState.SYN_RECEIVED
+    assert steps[2].observed_after[Role.SERVER].state is TcpState.ESTABLISHED
 
 
 def test_a_wrong_expectation_fails_with_a_side_by_side_diff(lab: Lab, tmp_path: Path) -> None:
     documented = SPEC.scenarios["close"]
     wrong = [
-        dataclasses.replace(item, states={"client": TcpState.CLOSING})
-        if isinstance(item, DocumentedSegment) and item.states.get("client") is TcpState.FIN_WAIT_2
+        dataclasses.replace(item, states={Role.CLIENT: TcpState.CLOSING})
+        if isinstance(item, DocumentedSegment)
+        and item.states.get(Role.CLIENT) is TcpState.FIN_WAIT_2
         else item
         for item in documented.script
     ]
@@ -60,7 +64,9 @@ def test_json_and_pcaps_agree(tmp_path: Path) -> None:
     result = run_check(pcap_dir=tmp_path)
     data = result.to_json()
     assert data["ok"] is True
-    for scenario, run in zip(data["scenarios"], result.runs, strict=True):
+    scenarios = data["scenarios"]
+    assert isinstance(scenarios, list)
+    for scenario, run in zip(scenarios, result.runs, strict=True):
         on_the_wire = [flag.label for flag in tcp_flags_in_pcap(Path(scenario["pcap"]))]
         stepped = ["+".join(step["observed_flags"]) for step in scenario["steps"]]
         setup = len(on_the_wire) - len(stepped)

@@ -18,7 +18,7 @@ def test_bad_input_is_one_line_on_stderr_and_status_2(capsys: pytest.CaptureFixt
     # The other cases are pure (tests/pure/test_cli.py); demo takes privileges before it reads
     # the topology, so this one needs them.
     assert main(["demo", "lan"]) == 2
-    assert "lab demo needs a host named 'client'" in one_error_line(capsys.readouterr())
+    assert "lab demo needs a host named 'client'" in one_error_line(capsys)
 
 
 def test_demo_runs_a_real_exchange_and_prints_both_ends_ss() -> None:

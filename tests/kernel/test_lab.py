@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,10 @@ def test_namespaces_are_anonymous(lab: Lab) -> None:
         assert os.stat(f"/proc/self/fd/{host.netns.fd}").st_ino == host.netns.inode
 
 
-def test_two_labs_with_the_same_addresses_are_isolated(lab_factory: object) -> None:
-    first, second = lab_factory("two-hosts"), lab_factory("two-hosts")  # type: ignore[operator]
+def test_two_labs_with_the_same_addresses_are_isolated(
+    lab_factory: Callable[[str], Lab],
+) -> None:
+    first, second = lab_factory("two-hosts"), lab_factory("two-hosts")
     listener = first["server"].listen(9100)
     with listener:
         first["client"].connect(first["server"].address(), 9100).close()

@@ -36,7 +36,7 @@ def test_bad_input_is_one_line_on_stderr_and_status_2(
     args: list[str], says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(args) == 2
-    assert says in one_error_line(capsys.readouterr())
+    assert says in one_error_line(capsys)
 
 
 def test_bad_topology_file_names_file_and_field(tmp_path: Path) -> None:

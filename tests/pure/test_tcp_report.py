@@ -314,7 +314,9 @@ def test_json_pcap_by_bare_name_and_coverage() -> None:
         coverage=coverage(SPEC, verdicts),
     )
     assert data["ok"] is True
-    assert data["scenarios"][0]["pcap"] == "/tmp/open.pcap"  # type: ignore[index]
+    scenarios = data["scenarios"]
+    assert isinstance(scenarios, list)
+    assert scenarios[0]["pcap"] == "/tmp/open.pcap"
     cov = data["coverage"]
     assert isinstance(cov, dict)
     assert cov["complete"] is False

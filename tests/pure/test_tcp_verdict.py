@@ -23,6 +23,7 @@ from lab.tcp import (
     ActionStep,
     CoverageStatus,
     Observation,
+    Role,
     ScenarioVerdict,
     Spec,
     TcpFlag,
@@ -78,7 +79,7 @@ def test_sender_is_compared_in_flight_and_receiver_once_processed() -> None:
         "client": TcpState.ESTABLISHED,  # from before: the client moved when it sent
         "server": TcpState.ESTABLISHED,  # from after: SYN-RECEIVED while in flight
     }
-    assert step.observed_before["server"].state is TcpState.SYN_RECEIVED
+    assert step.observed_before[Role.SERVER].state is TcpState.SYN_RECEIVED
 
 
 def test_title_and_name_come_from_the_scenario() -> None:
@@ -156,9 +157,9 @@ def test_wrong_state_of_the_receiver() -> None:
     step = verdict.steps[2]
     assert not step.ok
     assert step.flags_ok
-    assert step.state_ok("client")
-    assert not step.state_ok("server")
-    assert step.observed_states["server"] is TcpState.SYN_RECEIVED
+    assert step.state_ok(Role.CLIENT)
+    assert not step.state_ok(Role.SERVER)
+    assert step.observed_states[Role.SERVER] is TcpState.SYN_RECEIVED
     assert step.problems == (
         "server is SYN-RECEIVED once it has processed the segment, documented ESTABLISHED",
     )
@@ -307,11 +308,11 @@ def test_timer_without_any_observation_fails() -> None:
 def test_actions_are_shown_in_place_not_judged() -> None:
     verdict = judged("close", CLOSE, final=CLOSE_FINAL)
     assert verdict.actions == (
-        ActionStep("server", "listens", setup=True, before_step=1),
-        ActionStep("client", "connects", setup=True, before_step=1),
-        ActionStep("server", "accepts", setup=True, before_step=1),
+        ActionStep(Role.SERVER, "listens", setup=True, before_step=1),
+        ActionStep(Role.CLIENT, "connects", setup=True, before_step=1),
+        ActionStep(Role.SERVER, "accepts", setup=True, before_step=1),
         ActionStep(
-            "client",
+            Role.CLIENT,
             "closes",
             setup=False,
             before_step=1,
@@ -319,7 +320,7 @@ def test_actions_are_shown_in_place_not_judged() -> None:
             states=snaps("FIN-WAIT-1 ESTABLISHED"),
         ),
         ActionStep(
-            "server",
+            Role.SERVER,
             "closes",
             setup=False,
             before_step=3,
