@@ -39,8 +39,12 @@ def test_routed_forwards_between_subnets_with_automatic_default_routes(lab: Lab)
     client, server = lab["client"], lab["server"]
     assert client.address().split(".")[:3] != server.address().split(".")[:3]
     assert round_trip(lab, "client", "server") == b"PING"
-    routes = client.exec(["ip", "route", "show", "default"]).stdout
-    assert "via" in routes, routes
+    # Each end's only default route goes via the router's address on its subnet (routed.yaml).
+    for host, router in (("client", "192.0.2.254"), ("server", "198.51.100.254")):
+        routes = lab[host].exec(["ip", "route", "show", "default"]).stdout
+        assert [r.split()[:5] for r in routes.splitlines()] == [
+            ["default", "via", router, "dev", "eth0"]
+        ], routes
     assert lab["router"].sysctl("net.ipv4.ip_forward") == 1
 
 

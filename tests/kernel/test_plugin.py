@@ -28,7 +28,7 @@ USING_FIXTURES = """
         first, second = lab_factory("two-hosts"), lab_factory("lan")
         assert first["client"].netns.inode != second["alice"].netns.inode
 
-    def test_pure():
+    def test_pure():  # the one test that needs no lab: it still runs where labs are skipped
         assert True
 """
 
