@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -82,9 +83,25 @@ def test_xdist_workers_build_labs_without_collisions(pytester: pytest.Pytester) 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
 
 
+@functools.cache
+def nobody_can_run_python() -> bool:
+    if not real_root():
+        return False
+    done = subprocess.run([*NOBODY, sys.executable, "-c", ""], capture_output=True, check=False)
+    return done.returncode == 0
+
+
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
-    """A directory another user can read, with a small test file in it."""
+    """A directory user nobody can read, with a small test file in it; skips where nobody can't.
+
+    Function scope. Asks once per process whether user nobody can run our Python.
+    """
+    if not nobody_can_run_python():
+        pytest.skip(
+            "needs real root to switch to user nobody, and a Python that nobody may run "
+            "(make builds .venv on /usr/bin/python3 for that)"
+        )
     path = Path(tempfile.mkdtemp(prefix="lab-unpriv-"))
     path.chmod(0o755)
     (path / "test_example.py").write_text(textwrap.dedent(USING_FIXTURES))
@@ -104,27 +121,11 @@ def as_nobody(directory: Path, *pytest_args: str) -> subprocess.CompletedProcess
     )
 
 
-def nobody_can_run_python() -> bool:
-    if not real_root():
-        return False
-    done = subprocess.run([*NOBODY, sys.executable, "-c", ""], capture_output=True, check=False)
-    return done.returncode == 0
-
-
-needs_nobody = pytest.mark.skipif(
-    not nobody_can_run_python(),
-    reason="needs real root to switch to user nobody, and a Python that nobody may run "
-    "(make builds .venv on /usr/bin/python3 for that)",
-)
-
-
-@needs_nobody
 def test_unprivileged_user_runs_labs_in_a_user_namespace(shared_dir: Path) -> None:
     done = as_nobody(shared_dir)
     assert "4 passed" in done.stdout, done.stdout + done.stderr
 
 
-@needs_nobody
 def test_without_privileges_kernel_tests_skip_with_the_fix(shared_dir: Path) -> None:
     done = as_nobody(shared_dir, "--lab-no-userns", "-rs")
     assert "1 passed, 3 skipped" in done.stdout, done.stdout + done.stderr
