@@ -75,7 +75,22 @@ def test_up_ls_exec_down_cleanup(tmp_path: Path) -> None:
     assert not list((tmp_path / "netns").iterdir())
 
 
-def test_up_refuses_without_real_root() -> None:
-    if real_root():
-        pytest.skip("as real root, lab up is allowed; this checks the refusal in a user namespace")
-    assert main(["up", "two-hosts"]) == 2
+def test_up_refuses_without_real_root(tmp_path: Path) -> None:
+    # Root only inside user, network and mount namespaces of its own, as labs run for an
+    # unprivileged user: lab up builds the lab, then refuses to keep it. Real root gets there
+    # through unshare too.
+    in_a_user_namespace = ["unshare", "--user", "--map-root-user", "--net", "--mount"]
+    done = subprocess.run(
+        [*in_a_user_namespace, sys.executable, "-m", "lab", "up", "two-hosts"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LAB_RUN_DIR": str(tmp_path)},
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.startswith(
+        "lab: error: lab up keeps namespaces after it exits, which needs real root; "
+        "run it with sudo"
+    ), done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,8 +1,9 @@
 """Checks on the setup files: Makefile, install-deps, .ci/run, Vagrantfile, README, CHANGELOG.
 
 None of these need root. scripts/install-deps runs against stand-in `dpkg-query`,
-`apt-get`, `apt-cache` and `id` commands, so nothing is installed. Tools that may
-be missing (ruby, shellcheck) skip with the package that provides them.
+`apt-get`, `apt-cache` and `id` commands, so nothing is installed. The tools they
+run (ruby, shellcheck) are in install-deps' list, so `make test` has them; where
+it has not run, those checks skip naming the package to install.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ REQUIRED_PACKAGES = (
     "util-linux",
     "procps",
     "ruby",
+    "shellcheck",
     "netcat-openbsd",
     "curl",
     "git",
