@@ -301,7 +301,7 @@ def test_ci_runs_make_test_and_nothing_else() -> None:
 # --- Vagrantfile -----------------------------------------------------------------------
 
 # Loads the Vagrantfile with a stand-in `Vagrant.configure` that records every call
-# made on the config as {"key": "vm.provider(virtualbox).cpus=", "args": [2], ...}.
+# made on the config as {"key": "vm.box=", "args": ["debian/bookworm64"], ...}.
 RECORD_VAGRANTFILE = r"""
 require "json"
 
@@ -361,15 +361,8 @@ def test_vagrantfile_parses() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_vagrantfile_names_the_makefile_script(install_deps_script: str) -> None:
-    # Runs without ruby; the recorded calls below check how the script is used.
-    assert install_deps_script in (REPO / "Vagrantfile").read_text()
-
-
 def test_vagrantfile_describes_the_debian_machine(vagrant_calls: list[Call]) -> None:
     assert args_of(vagrant_calls, "vm.box=") == [["debian/bookworm64"]]
-    assert args_of(vagrant_calls, "vm.provider(virtualbox).cpus=") == [[2]]
-    assert args_of(vagrant_calls, "vm.provider(virtualbox).memory=") == [[4096]]
     folders = args_of(vagrant_calls, "vm.synced_folder")
     assert [".", "/vagrant"] in folders, folders
 
@@ -403,19 +396,6 @@ def test_readme_gives_the_quick_start_and_vagrant_commands() -> None:
         "vagrant ssh -c 'cd /vagrant && sudo make test'",
     ):
         assert text in readme, text
-    headings = re.findall(r"^## (.+)$", readme, re.MULTILINE)
-    for heading in (
-        "Quick start",
-        "Vagrant",
-        "Topologies",
-        "Using lab from pytest",
-        "Using lab from Python",
-        "The lab CLI",
-        "Unprivileged use",
-        "Reliability and speed",
-        "Layout",
-    ):
-        assert heading in headings, heading
 
 
 def test_changelog_has_an_unreleased_section() -> None:
