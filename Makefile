@@ -1,4 +1,4 @@
-# One entry point for people and CI: `make lab` runs the demo, `make test` runs every check.
+# One entry point for people and CI: `make lab` runs `lab check`, `make test` runs every check.
 # Both install what they need first: Debian packages when missing (scripts/install-deps)
 # and a virtualenv in .venv with the package and its test extras.
 
