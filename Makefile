@@ -1,4 +1,4 @@
-# One entry point for people and CI: `make lab` runs the demo, `make test` runs every check.
+# One entry point for people and CI: `make lab` runs `lab check`, `make test` runs every check.
 # Both install what they need first: Debian packages when missing (scripts/install-deps)
 # and a virtualenv in .venv with the package and its test extras.
 
@@ -64,5 +64,5 @@ repeat: $(STAMP) ## Run lab check 20 times in a row and count the passes (script
 	$(BIN)/python scripts/repeat.py --times 20 -- $(BIN)/lab check
 
 clean: ## Remove .venv and tool caches.
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

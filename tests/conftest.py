@@ -1,8 +1,19 @@
-"""Shared fixtures of lab's own test suite (the plugin's fixtures come from lab.pytest_plugin)."""
+"""lab's own test suite: tests by layer, and the fixtures they share.
+
+    tests/pure/      no privileges, no namespaces: `pytest -m "not kernel"` runs exactly these
+    tests/kernel/    labs, sockets and stepping in network namespaces: marked `kernel` here
+    tests/examples/  the README's examples (kernel tests too), word for word
+
+The folder decides the marker, so a test cannot be filed under the wrong one:
+a test under pure/ that needs the kernel (a `lab` fixture, an explicit
+``kernel`` marker) fails, as does a test module outside the three folders.
+The plugin's fixtures come from lab.pytest_plugin.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from support import Resources, leaks_since, real_root
@@ -10,6 +21,36 @@ from support import Resources, leaks_since, real_root
 from lab.kernel._snapshot import take_snapshot
 
 pytest_plugins = ["pytester"]
+
+TESTS = Path(__file__).resolve().parent
+PURE = TESTS / "pure"
+KERNEL = (TESTS / "kernel", TESTS / "examples")
+
+
+LAB_FIXTURES = {"lab", "lab_factory"}  # the plugin marks the tests using these `kernel`
+_misfiled = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under kernel/ and examples/ `kernel`; note the misfiled ones."""
+    for item in items:
+        path = item.path.resolve()
+        if any(path.is_relative_to(folder) for folder in KERNEL):
+            item.add_marker(pytest.mark.kernel)
+        elif not path.is_relative_to(PURE):
+            item.stash[_misfiled] = "tests live under tests/pure/ or tests/kernel/"
+        elif item.get_closest_marker("kernel") or LAB_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.stash[_misfiled] = "this test needs the kernel; move it to tests/kernel/"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a misfiled test (an error at collection would be lost in pytest-xdist's workers)."""
+    if _misfiled in item.stash:
+        pytest.fail(item.stash[_misfiled], pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

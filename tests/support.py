@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+
+import pytest
 
 from lab.kernel._privileges import in_user_namespace
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+IPV4_DOCUMENTATION = (
+    IPv4Network("192.0.2.0/24"),
+    IPv4Network("198.51.100.0/24"),
+    IPv4Network("203.0.113.0/24"),
+)
+IPV6_DOCUMENTATION = (IPv6Network("2001:db8::/32"),)
+
+
+def in_documentation_ranges(address: object) -> bool:
+    """Whether an address, interface or network lies in a documentation range (RFC 5737, 3849)."""
+    network = ip_network(str(address), strict=False)
+    if isinstance(network, IPv4Network):
+        return any(network.subnet_of(r) for r in IPV4_DOCUMENTATION)
+    return any(network.subnet_of(r) for r in IPV6_DOCUMENTATION)
 
 
 def real_root() -> bool:
@@ -58,3 +79,26 @@ def leaks_since(before: Resources, settle: float = 1.0) -> list[str]:
     while (leaks := Resources.now().leaked_since(before)) and time.monotonic() < deadline:
         time.sleep(0.01)
     return leaks
+
+
+def lab_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m lab ARGS`` (with `env` added to ours) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+        timeout=60,
+    )
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one ``lab: error: ...`` line a refused command printed (and nothing on stdout)."""
+    __tracebackhide__ = True
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("lab: error: ")
+    return lines[0]

@@ -1,8 +1,9 @@
 """Checks on the setup files: Makefile, install-deps, .ci/run, Vagrantfile, README, CHANGELOG.
 
 None of these need root. scripts/install-deps runs against stand-in `dpkg-query`,
-`apt-get`, `apt-cache` and `id` commands, so nothing is installed. Tools that may
-be missing (ruby, shellcheck) skip with the package that provides them.
+`apt-get`, `apt-cache` and `id` commands, so nothing is installed. The tools they
+run (ruby, shellcheck) are in install-deps' list, so `make test` has them; where
+it has not run, those checks skip naming the package to install.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from support import REPO
 
 # Make passes its jobserver and flags down through the environment; a make started
 # from a test run under `make test` must not inherit them.
@@ -34,6 +34,7 @@ REQUIRED_PACKAGES = (
     "util-linux",
     "procps",
     "ruby",
+    "shellcheck",
     "netcat-openbsd",
     "curl",
     "git",
@@ -44,7 +45,7 @@ def run(args: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Co
     """Run a command in the repository root and capture its output."""
     base = {k: v for k, v in os.environ.items() if k not in _MAKE_ENV_VARS}
     return subprocess.run(
-        args, cwd=ROOT, env={**base, **(env or {})}, capture_output=True, text=True, check=False
+        args, cwd=REPO, env={**base, **(env or {})}, capture_output=True, text=True, check=False
     )
 
 
@@ -77,7 +78,7 @@ def install_deps_script() -> str:
 
 
 def test_make_deps_runs_an_executable_bash_script(install_deps_script: str) -> None:
-    script = ROOT / install_deps_script
+    script = REPO / install_deps_script
     assert script.is_file(), f"make deps runs {install_deps_script}, which does not exist"
     assert script.stat().st_mode & stat.S_IXUSR, f"{install_deps_script} is not executable"
     assert script.read_text().startswith("#!/usr/bin/env bash\n")
@@ -287,7 +288,7 @@ def test_install_deps_fails_when_apt_leaves_a_package_missing(fake_system: FakeS
 
 
 def test_ci_runs_make_test_and_nothing_else() -> None:
-    lines = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()]
+    lines = [line.strip() for line in (REPO / ".ci/run").read_text().splitlines()]
     commands = [
         line
         for line in lines
@@ -300,7 +301,7 @@ def test_ci_runs_make_test_and_nothing_else() -> None:
 # --- Vagrantfile -----------------------------------------------------------------------
 
 # Loads the Vagrantfile with a stand-in `Vagrant.configure` that records every call
-# made on the config as {"key": "vm.provider(virtualbox).cpus=", "args": [2], ...}.
+# made on the config as {"key": "vm.box=", "args": ["debian/bookworm64"], ...}.
 RECORD_VAGRANTFILE = r"""
 require "json"
 
@@ -360,15 +361,8 @@ def test_vagrantfile_parses() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_vagrantfile_names_the_makefile_script(install_deps_script: str) -> None:
-    # Runs without ruby; the recorded calls below check how the script is used.
-    assert install_deps_script in (ROOT / "Vagrantfile").read_text()
-
-
 def test_vagrantfile_describes_the_debian_machine(vagrant_calls: list[Call]) -> None:
     assert args_of(vagrant_calls, "vm.box=") == [["debian/bookworm64"]]
-    assert args_of(vagrant_calls, "vm.provider(virtualbox).cpus=") == [[2]]
-    assert args_of(vagrant_calls, "vm.provider(virtualbox).memory=") == [[4096]]
     folders = args_of(vagrant_calls, "vm.synced_folder")
     assert [".", "/vagrant"] in folders, folders
 
@@ -394,7 +388,7 @@ def test_vagrantfile_provisions_with_the_makefile_script(
 
 
 def test_readme_gives_the_quick_start_and_vagrant_commands() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     for text in (
         "make lab",
         "make test",
@@ -402,21 +396,8 @@ def test_readme_gives_the_quick_start_and_vagrant_commands() -> None:
         "vagrant ssh -c 'cd /vagrant && sudo make test'",
     ):
         assert text in readme, text
-    headings = re.findall(r"^## (.+)$", readme, re.MULTILINE)
-    for heading in (
-        "Quick start",
-        "Vagrant",
-        "Topologies",
-        "Using lab from pytest",
-        "Using lab from Python",
-        "The lab CLI",
-        "Unprivileged use",
-        "Reliability and speed",
-        "Layout",
-    ):
-        assert heading in headings, heading
 
 
 def test_changelog_has_an_unreleased_section() -> None:
-    changelog = (ROOT / "CHANGELOG.md").read_text()
+    changelog = (REPO / "CHANGELOG.md").read_text()
     assert re.search(r"^## \[Unreleased\]$", changelog, re.MULTILINE)

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support import REPO
 
 from lab._errors import TopologyError
 from lab.topology import from_dict, load, loads
@@ -840,7 +841,7 @@ def test_file_errors_name_the_file_as_given(tmp_path: Path) -> None:
 
 def test_unknown_name_lists_what_there_is(tmp_path: Path) -> None:
     with pytest.raises(TopologyError) as caught:
-        load("route", search_path=[tmp_path, Path(__file__).parents[1] / "topologies"])
+        load("route", search_path=[tmp_path, REPO / "topologies"])
     error = caught.value
     assert error.source == "route"
     assert error.problem.startswith("there is no topology called 'route' (looked in ")

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_tcp_verdict import CLOSE, CLOSE_FINAL, OPEN, SPEC, TIME_WAIT_TIMER, judged, replaced, seg
+from timelines import CLOSE, CLOSE_FINAL, OPEN, SPEC, TIME_WAIT_TIMER, judged, replaced, seg
 
 from lab.tcp import (
     ScenarioVerdict,
@@ -328,7 +328,9 @@ def test_json_pcap_by_bare_name_and_coverage() -> None:
         coverage=coverage(SPEC, verdicts),
     )
     assert data["ok"] is True
-    assert data["scenarios"][0]["pcap"] == "/tmp/open.pcap"  # type: ignore[index]
+    scenarios = data["scenarios"]
+    assert isinstance(scenarios, list)
+    assert scenarios[0]["pcap"] == "/tmp/open.pcap"
     cov = data["coverage"]
     assert isinstance(cov, dict)
     assert cov["complete"] is False

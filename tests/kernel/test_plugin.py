@@ -1,7 +1,8 @@
-"""The pytest plugin: fixtures, marker, option, privileges; run in pytester sessions."""
+"""The pytest plugin building labs: fixtures, marker, option, privileges, in pytester sessions."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ USING_FIXTURES = """
         first, second = lab_factory("two-hosts"), lab_factory("lan")
         assert first["client"].netns.inode != second["alice"].netns.inode
 
-    def test_pure():
+    def test_pure():  # the one test that needs no lab: it still runs where labs are skipped
         assert True
 """
 
@@ -65,15 +66,6 @@ def test_bad_topology_fails_the_test_with_the_message(pytester: pytest.Pytester)
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
-def test_markers_are_registered_and_fixtures_documented(pytester: pytest.Pytester) -> None:
-    markers = pytester.runpytest_subprocess("--markers")
-    markers.stdout.fnmatch_lines(["*@pytest.mark.topology(name_or_path)*", "*@pytest.mark.kernel*"])
-    fixtures = pytester.runpytest_subprocess("--fixtures")
-    fixtures.stdout.fnmatch_lines(
-        ["lab -- *", "*A started lab*", "lab_factory -- *", "*Start labs on demand*"]
-    )
-
-
 def test_xdist_workers_build_labs_without_collisions(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -91,9 +83,25 @@ def test_xdist_workers_build_labs_without_collisions(pytester: pytest.Pytester) 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
 
 
+@functools.cache
+def nobody_can_run_python() -> bool:
+    if not real_root():
+        return False
+    done = subprocess.run([*NOBODY, sys.executable, "-c", ""], capture_output=True, check=False)
+    return done.returncode == 0
+
+
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
-    """A directory another user can read, with a small test file in it."""
+    """A directory user nobody can read, with a small test file in it; skips where nobody can't.
+
+    Function scope. Asks once per process whether user nobody can run our Python.
+    """
+    if not nobody_can_run_python():
+        pytest.skip(
+            "needs real root to switch to user nobody, and a Python that nobody may run "
+            "(make builds .venv on /usr/bin/python3 for that)"
+        )
     path = Path(tempfile.mkdtemp(prefix="lab-unpriv-"))
     path.chmod(0o755)
     (path / "test_example.py").write_text(textwrap.dedent(USING_FIXTURES))
@@ -113,27 +121,11 @@ def as_nobody(directory: Path, *pytest_args: str) -> subprocess.CompletedProcess
     )
 
 
-def nobody_can_run_python() -> bool:
-    if not real_root():
-        return False
-    done = subprocess.run([*NOBODY, sys.executable, "-c", ""], capture_output=True, check=False)
-    return done.returncode == 0
-
-
-needs_nobody = pytest.mark.skipif(
-    not nobody_can_run_python(),
-    reason="needs real root to switch to user nobody, and a Python that nobody may run "
-    "(make builds .venv on /usr/bin/python3 for that)",
-)
-
-
-@needs_nobody
 def test_unprivileged_user_runs_labs_in_a_user_namespace(shared_dir: Path) -> None:
     done = as_nobody(shared_dir)
     assert "4 passed" in done.stdout, done.stdout + done.stderr
 
 
-@needs_nobody
 def test_without_privileges_kernel_tests_skip_with_the_fix(shared_dir: Path) -> None:
     done = as_nobody(shared_dir, "--lab-no-userns", "-rs")
     assert "1 passed, 3 skipped" in done.stdout, done.stdout + done.stderr

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network, IPv6Network, ip_network
-
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import in_documentation_ranges
 from topology_strategies import mutated_topology_dicts, topology_texts, valid_topology_dicts
 
 from lab._errors import TopologyError
@@ -14,12 +13,6 @@ from lab.topology import Topology, from_dict, loads
 
 # Enough examples to find crashes in the shapes above, few enough for < 10 s in all.
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-DOCUMENTATION_RANGES = (
-    IPv4Network("192.0.2.0/24"),
-    IPv4Network("198.51.100.0/24"),
-    IPv4Network("203.0.113.0/24"),
-    IPv6Network("2001:db8::/32"),
-)
 
 
 def assert_well_formed(error: TopologyError, source: str = "<python>") -> None:
@@ -74,11 +67,7 @@ def test_valid_topologies_load_consistently(data: dict[str, object]) -> None:
     addresses = [a for e in topology.endpoints() for a in e.addresses]
     assert len({a.ip for a in addresses}) == len(addresses)
     for address in addresses:
-        network = ip_network(address.network)
-        assert any(
-            network.version == r.version and network.subnet_of(r)  # type: ignore[arg-type]
-            for r in DOCUMENTATION_RANGES
-        )
+        assert in_documentation_ranges(address.network), address
     for host in topology.hosts:
         automatic = [r for r in host.routes if r.automatic]
         assert not (host.router and automatic)

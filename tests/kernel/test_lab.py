@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from lab import BuildError, HostError, Lab, from_dict
-from lab.kernel._snapshot import take_snapshot
 from lab.topology import available
-
-pytestmark = pytest.mark.kernel
 
 
 def round_trip(lab: Lab, client: str, server: str, version: int = 4) -> bytes:
@@ -40,8 +38,12 @@ def test_routed_forwards_between_subnets_with_automatic_default_routes(lab: Lab)
     client, server = lab["client"], lab["server"]
     assert client.address().split(".")[:3] != server.address().split(".")[:3]
     assert round_trip(lab, "client", "server") == b"PING"
-    routes = client.exec(["ip", "route", "show", "default"]).stdout
-    assert "via" in routes, routes
+    # Each end's only default route goes via the router's address on its subnet (routed.yaml).
+    for host, router in (("client", "192.0.2.254"), ("server", "198.51.100.254")):
+        routes = lab[host].exec(["ip", "route", "show", "default"]).stdout
+        assert [r.split()[:5] for r in routes.splitlines()] == [
+            ["default", "via", router, "dev", "eth0"]
+        ], routes
     assert lab["router"].sysctl("net.ipv4.ip_forward") == 1
 
 
@@ -65,13 +67,12 @@ def test_dual_stack_carries_ipv4_and_ipv6(lab: Lab) -> None:
 def test_every_shipped_topology_builds_and_leaves_the_machine_alone(
     name: str, no_leaks: None
 ) -> None:
-    before = take_snapshot()
+    # The machine's own namespace is compared before and after the whole run (conftest.py).
     with Lab(name) as lab:
         assert len(lab) == len(lab.topology.hosts)
         inodes = {host.netns.inode for host in lab}
         assert len(inodes) == len(lab.hosts), "each host has its own namespace"
         assert os.stat("/proc/self/ns/net").st_ino not in inodes
-    assert before.diff(take_snapshot()) == []
 
 
 def test_namespaces_are_anonymous(lab: Lab) -> None:
@@ -82,8 +83,10 @@ def test_namespaces_are_anonymous(lab: Lab) -> None:
         assert os.stat(f"/proc/self/fd/{host.netns.fd}").st_ino == host.netns.inode
 
 
-def test_two_labs_with_the_same_addresses_are_isolated(lab_factory: object) -> None:
-    first, second = lab_factory("two-hosts"), lab_factory("two-hosts")  # type: ignore[operator]
+def test_two_labs_with_the_same_addresses_are_isolated(
+    lab_factory: Callable[[str], Lab],
+) -> None:
+    first, second = lab_factory("two-hosts"), lab_factory("two-hosts")
     listener = first["server"].listen(9100)
     with listener:
         first["client"].connect(first["server"].address(), 9100).close()

@@ -15,6 +15,7 @@ from lab._errors import InputError, LabError, SpecError, TopologyError
 from lab.tcp import (
     Action,
     DocumentedSegment,
+    Role,
     Scenario,
     Spec,
     TcpFlag,
@@ -39,21 +40,24 @@ def segment(line: str, **states: str) -> DocumentedSegment:
     """``segment("client -> server SYN", client="SYN-SENT")``."""
     sender, _, receiver, flags = line.split()
     return DocumentedSegment(
-        sender, receiver, TcpFlag.parse(flags), {r: TcpState.parse(s) for r, s in states.items()}
+        Role(sender),
+        Role(receiver),
+        TcpFlag.parse(flags),
+        {Role(r): TcpState.parse(s) for r, s in states.items()},
     )
 
 
 # The issue's tables, row by row: (scenario, script index, the documented line).
 DOCUMENTED_ROWS = [
-    ("open", 0, Action("server", "listens")),
-    ("open", 1, Action("client", "connects")),
+    ("open", 0, Action(Role.SERVER, "listens")),
+    ("open", 1, Action(Role.CLIENT, "connects")),
     ("open", 2, segment("client -> server SYN", client="SYN-SENT")),
     ("open", 3, segment("server -> client SYN+ACK", server="SYN-RECEIVED")),
     ("open", 4, segment("client -> server ACK", client="ESTABLISHED", server="ESTABLISHED")),
-    ("close", 0, Action("client", "closes")),
+    ("close", 0, Action(Role.CLIENT, "closes")),
     ("close", 1, segment("client -> server FIN", client="FIN-WAIT-1")),
     ("close", 2, segment("server -> client ACK", server="CLOSE-WAIT", client="FIN-WAIT-2")),
-    ("close", 3, Action("server", "closes")),
+    ("close", 3, Action(Role.SERVER, "closes")),
     ("close", 4, segment("server -> client FIN", server="LAST-ACK")),
     ("close", 5, segment("client -> server ACK", client="TIME-WAIT", server="CLOSED")),
 ]
@@ -82,9 +86,11 @@ def test_packaged_spec_loads_from_the_package(spec: Spec) -> None:
 def test_packaged_spec_has_every_documented_row(
     spec: Spec, name: str, index: int, line: Action | DocumentedSegment
 ) -> None:
-    assert spec.scenarios[name].script[index] == line
+    packaged = spec.scenarios[name].script[index]
+    assert packaged == line
     if isinstance(line, DocumentedSegment):
-        assert spec.scenarios[name].script[index].states == line.states  # type: ignore[union-attr]
+        assert isinstance(packaged, DocumentedSegment)
+        assert packaged.states == line.states
 
 
 def test_scripts_have_nothing_else(spec: Spec) -> None:
@@ -92,14 +98,16 @@ def test_scripts_have_nothing_else(spec: Spec) -> None:
     assert spec.scenarios["open"].setup == ()
     assert len(spec.scenarios["close"].script) == 6
     assert spec.scenarios["close"].setup == (
-        Action("server", "listens"),
-        Action("client", "connects"),
-        Action("server", "accepts"),
+        Action(Role.SERVER, "listens"),
+        Action(Role.CLIENT, "connects"),
+        Action(Role.SERVER, "accepts"),
     )
 
 
 def test_client_is_closed_when_time_wait_ends(spec: Spec) -> None:
-    assert spec.scenarios["close"].timers == (Timer("client", TcpState.TIME_WAIT, TcpState.CLOSED),)
+    assert spec.scenarios["close"].timers == (
+        Timer(Role.CLIENT, TcpState.TIME_WAIT, TcpState.CLOSED),
+    )
 
 
 @pytest.mark.parametrize(("flag", "meaning", "scenario"), FLAG_MEANINGS, ids=str)
@@ -177,11 +185,13 @@ def spoiled(change: Callable[[Data], object]) -> Data:
 
 
 def open_script(data: Data) -> list[Any]:
-    return data["scenarios"]["open"]["script"]  # type: ignore[no-any-return]
+    script: list[Any] = data["scenarios"]["open"]["script"]
+    return script
 
 
 def close_script(data: Data) -> list[Any]:
-    return data["scenarios"]["close"]["script"]  # type: ignore[no-any-return]
+    script: list[Any] = data["scenarios"]["close"]["script"]
+    return script
 
 
 def set_item(items: list[Any], index: int, value: object) -> None:
@@ -486,7 +496,10 @@ def test_scenario_properties_split_the_script() -> None:
         "x",
         "X",
         setup=(),
-        script=(Action("client", "closes"), segment("client -> server FIN", client="FIN-WAIT-1")),
+        script=(
+            Action(Role.CLIENT, "closes"),
+            segment("client -> server FIN", client="FIN-WAIT-1"),
+        ),
     )
     assert scenario.segments == (segment("client -> server FIN", client="FIN-WAIT-1"),)
     assert scenario.documented_flags == TcpFlag.FIN

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import REPO, in_documentation_ranges
 
 from lab._errors import TopologyError
 from lab.topology import (
@@ -21,23 +22,8 @@ from lab.topology import (
     loads,
 )
 
-REPOSITORY_TOPOLOGIES = Path(__file__).resolve().parents[1] / "topologies"
+REPOSITORY_TOPOLOGIES = REPO / "topologies"
 SHIPPED = ("two-hosts", "routed", "lan", "dual-stack")
-DOCUMENTATION_RANGES = (
-    IPv4Network("192.0.2.0/24"),
-    IPv4Network("198.51.100.0/24"),
-    IPv4Network("203.0.113.0/24"),
-    IPv6Network("2001:db8::/32"),
-)
-
-
-def in_documentation_ranges(address: object) -> bool:
-    """Whether an address, interface or network lies in a documentation range."""
-    network = ip_network(str(address), strict=False)
-    return any(
-        network.version == r.version and network.subnet_of(r)  # type: ignore[arg-type]
-        for r in DOCUMENTATION_RANGES
-    )
 
 
 def interfaces(topology: Topology) -> dict[tuple[str, str], list[str]]:

@@ -3,120 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pytest
+from timelines import (
+    CLOSE,
+    CLOSE_FINAL,
+    OPEN,
+    SPEC,
+    TIME_WAIT_TIMER,
+    act,
+    as_documented,
+    judged,
+    replaced,
+    seg,
+    snaps,
+)
 
 from lab.tcp import (
-    ROLES,
-    Action,
     ActionStep,
     CoverageStatus,
     Observation,
-    ObservedAction,
-    ObservedSegment,
-    Scenario,
+    Role,
     ScenarioVerdict,
     Spec,
-    StateSnapshot,
     TcpFlag,
     TcpState,
     coverage,
     judge,
-    load_spec,
 )
 from lab.tcp._verdict import NOT_OBSERVED
-
-SPEC = load_spec()
-TIME_WAIT_TIMER = "timewait,59sec,0"
-
-
-def snaps(states: str, timer: str = TIME_WAIT_TIMER) -> dict[str, StateSnapshot]:
-    """``snaps("SYN-SENT LISTEN")``: the client's state, then the server's.
-
-    A role in TIME-WAIT gets `timer`, as sock_diag shows it; ``-`` leaves a role out.
-    """
-    found = {}
-    for role, name in zip(ROLES, states.split(), strict=True):
-        if name != "-":
-            state = TcpState.parse(name)
-            found[role] = StateSnapshot(state, timer if state is TcpState.TIME_WAIT else "")
-    return found
-
-
-def seg(n: int, line: str, before: str, after: str) -> ObservedSegment:
-    """``seg(1, "client -> server S", "SYN-SENT LISTEN", "SYN-SENT SYN-RECEIVED")``."""
-    sender, _, receiver, flags = line.split()
-    return ObservedSegment(
-        n,
-        sender,
-        receiver,
-        TcpFlag.parse(flags),
-        1000 + n,
-        2000 + n,
-        0,
-        snaps(before),
-        snaps(after),
-    )
-
-
-def act(line: str, states: str, result: str = "") -> ObservedAction:
-    actor, _, verb = line.partition(" ")
-    return ObservedAction(actor, verb, result, snaps(states))
-
-
-# What Linux does, as the stepper would record it.
-OPEN: list[Observation] = [
-    act("server listens", "CLOSED LISTEN", "listening on port 8080"),
-    act("client connects", "SYN-SENT LISTEN", "EINPROGRESS"),
-    seg(1, "client -> server S", "SYN-SENT LISTEN", "SYN-SENT SYN-RECEIVED"),
-    seg(2, "server -> client SA", "SYN-SENT SYN-RECEIVED", "ESTABLISHED SYN-RECEIVED"),
-    seg(3, "client -> server A", "ESTABLISHED SYN-RECEIVED", "ESTABLISHED ESTABLISHED"),
-]
-CLOSE: list[Observation] = [
-    act("client closes", "FIN-WAIT-1 ESTABLISHED", "closed"),
-    seg(1, "client -> server FA", "FIN-WAIT-1 ESTABLISHED", "FIN-WAIT-1 CLOSE-WAIT"),
-    seg(2, "server -> client A", "FIN-WAIT-1 CLOSE-WAIT", "FIN-WAIT-2 CLOSE-WAIT"),
-    act("server closes", "FIN-WAIT-2 LAST-ACK", "closed"),
-    seg(3, "server -> client FA", "FIN-WAIT-2 LAST-ACK", "TIME-WAIT LAST-ACK"),
-    seg(4, "client -> server A", "TIME-WAIT LAST-ACK", "TIME-WAIT CLOSED"),
-]
-CLOSE_FINAL = snaps("TIME-WAIT CLOSED")
-
-
-def judged(name: str, timeline: Sequence[Observation], **options: Any) -> ScenarioVerdict:
-    """`judge` on the packaged spec's scenario `name`."""
-    return judge(SPEC.scenarios[name], timeline, **options)
-
-
-def replaced(timeline: Sequence[Observation], index: int, item: Observation) -> list[Observation]:
-    changed = list(timeline)
-    changed[index] = item
-    return changed
-
-
-def as_documented(scenario: Scenario) -> list[Observation]:
-    """The timeline of a kernel that does exactly what `scenario` documents, nothing more."""
-    now = {role: StateSnapshot(TcpState.CLOSED) for role in ROLES}
-    timeline: list[Observation] = []
-    for item in scenario.script:
-        if isinstance(item, Action):
-            timeline.append(ObservedAction(item.actor, item.verb, "", dict(now)))
-            continue
-        # The sender moves before its segment leaves, the receiver once it has processed it.
-        now.update({r: snaps_one(s) for r, s in item.states.items() if r == item.sender})
-        before = dict(now)
-        now.update({r: snaps_one(s) for r, s in item.states.items() if r != item.sender})
-        n = len(timeline) + 1
-        timeline.append(
-            ObservedSegment(n, item.sender, item.receiver, item.flags, n, n, 0, before, dict(now))
-        )
-    return timeline
-
-
-def snaps_one(state: TcpState) -> StateSnapshot:
-    return StateSnapshot(state, TIME_WAIT_TIMER if state is TcpState.TIME_WAIT else "")
-
 
 # --- all as documented --------------------------------------------------------------------------
 
@@ -164,7 +79,7 @@ def test_sender_is_compared_in_flight_and_receiver_once_processed() -> None:
         "client": TcpState.ESTABLISHED,  # from before: the client moved when it sent
         "server": TcpState.ESTABLISHED,  # from after: SYN-RECEIVED while in flight
     }
-    assert step.observed_before["server"].state is TcpState.SYN_RECEIVED
+    assert step.observed_before[Role.SERVER].state is TcpState.SYN_RECEIVED
 
 
 def test_title_and_name_come_from_the_scenario() -> None:
@@ -242,9 +157,9 @@ def test_wrong_state_of_the_receiver() -> None:
     step = verdict.steps[2]
     assert not step.ok
     assert step.flags_ok
-    assert step.state_ok("client")
-    assert not step.state_ok("server")
-    assert step.observed_states["server"] is TcpState.SYN_RECEIVED
+    assert step.state_ok(Role.CLIENT)
+    assert not step.state_ok(Role.SERVER)
+    assert step.observed_states[Role.SERVER] is TcpState.SYN_RECEIVED
     assert step.problems == (
         "server is SYN-RECEIVED once it has processed the segment, documented ESTABLISHED",
     )
@@ -393,11 +308,11 @@ def test_timer_without_any_observation_fails() -> None:
 def test_actions_are_shown_in_place_not_judged() -> None:
     verdict = judged("close", CLOSE, final=CLOSE_FINAL)
     assert verdict.actions == (
-        ActionStep("server", "listens", setup=True, before_step=1),
-        ActionStep("client", "connects", setup=True, before_step=1),
-        ActionStep("server", "accepts", setup=True, before_step=1),
+        ActionStep(Role.SERVER, "listens", setup=True, before_step=1),
+        ActionStep(Role.CLIENT, "connects", setup=True, before_step=1),
+        ActionStep(Role.SERVER, "accepts", setup=True, before_step=1),
         ActionStep(
-            "client",
+            Role.CLIENT,
             "closes",
             setup=False,
             before_step=1,
@@ -405,7 +320,7 @@ def test_actions_are_shown_in_place_not_judged() -> None:
             states=snaps("FIN-WAIT-1 ESTABLISHED"),
         ),
         ActionStep(
-            "server",
+            Role.SERVER,
             "closes",
             setup=False,
             before_step=3,

@@ -1,0 +1,96 @@
+"""The `lab` command with labs: demo, the up/ls/exec/down/cleanup life cycle, up's refusal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import lab_cli, one_error_line, real_root
+
+from lab.cli import main
+
+
+def test_bad_input_is_one_line_on_stderr_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # The other cases are pure (tests/pure/test_cli.py); demo takes privileges before it reads
+    # the topology, so this one needs them.
+    assert main(["demo", "lan"]) == 2
+    assert "lab demo needs a host named 'client'" in one_error_line(capsys)
+
+
+def test_demo_runs_a_real_exchange_and_prints_both_ends_ss() -> None:
+    done = lab_cli("demo")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("ESTAB") >= 2
+    assert "# on client" in done.stdout
+    assert "# on server" in done.stdout
+    assert "exchange ok" in done.stdout
+
+
+needs_real_root = pytest.mark.skipif(
+    not real_root() or shutil.which("unshare") is None,
+    reason="lab up pins namespaces with mounts, which needs real root (run: sudo make test)",
+)
+
+
+@needs_real_root
+def test_up_ls_exec_down_cleanup(tmp_path: Path) -> None:
+    # A private mount namespace and run dir: a crash of this test can leave nothing behind.
+    script = f"""
+        set -e
+        lab() {{ {sys.executable} -m lab "$@"; }}
+        lab up lan --name class1
+        lab up two-hosts
+        lab ls
+        lab exec --lab class1 alice -- cat /sys/class/net/eth0/operstate
+        lab exec --lab two-hosts client -- sh -c 'exit 7' || echo "status $?"
+        lab down class1
+        lab ls
+        lab up routed --name torn
+        rm {tmp_path}/lab/torn.json
+        lab cleanup
+        lab ls
+    """
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LAB_RUN_DIR": str(tmp_path)},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "lab class1 is up (lan)" in out
+    assert "class1           lan              up" in out
+    assert "\nup\n" in out  # alice's eth0 operstate, read from the lab's own /sys
+    assert "status 7" in out  # lab exec passes the command's exit status through
+    assert "lab class1 is down" in out
+    assert "removed netns lab-torn.client" in out  # a lab whose record was lost
+    assert "removed record two-hosts.json" in out
+    assert out.rstrip().endswith("no lab is up")
+    assert not list((tmp_path / "netns").iterdir())
+
+
+def test_up_refuses_without_real_root(tmp_path: Path) -> None:
+    # Root only inside user, network and mount namespaces of its own, as labs run for an
+    # unprivileged user: lab up builds the lab, then refuses to keep it. Real root gets there
+    # through unshare too.
+    in_a_user_namespace = ["unshare", "--user", "--map-root-user", "--net", "--mount"]
+    done = subprocess.run(
+        [*in_a_user_namespace, sys.executable, "-m", "lab", "up", "two-hosts"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LAB_RUN_DIR": str(tmp_path)},
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.startswith(
+        "lab: error: lab up keeps namespaces after it exits, which needs real root; "
+        "run it with sudo"
+    ), done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,61 @@
+"""The `lab` command without labs: output, exit statuses, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import lab_cli, one_error_line
+
+from lab.cli import main
+
+
+def test_show_prints_hosts_links_and_addresses(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "routed"]) == 0
+    out = capsys.readouterr().out
+    for word in ("client", "router", "server", "192.0.2.", "198.51.100.", "default"):
+        assert word in out
+
+
+def test_show_without_a_name_lists_the_topologies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show"]) == 0
+    assert {"two-hosts", "routed", "lan", "dual-stack"} <= set(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["show", "no-such-topology"], "no-such-topology"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["show", "--bogus"], "unrecognized arguments: --bogus"),
+        (["up"], "the following arguments are required: topology"),
+        (["up", "two-hosts", "--name", "Bad Name"], "not a valid lab name"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_status_2(
+    args: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    assert says in one_error_line(capsys)
+
+
+def test_bad_topology_file_names_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("hosts:\n  a: {}\n  b: {}\nlinks:\n  - endpoints: [{host: a}, {host: c}]\n")
+    done = lab_cli("show", str(bad))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert str(bad) in done.stderr
+    assert "links[0].endpoints[1].host" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_down_and_exec_without_a_lab_up(tmp_path: Path) -> None:
+    env = {"LAB_RUN_DIR": str(tmp_path)}
+    done = lab_cli("down", env=env)
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        "lab: error: no lab is up; start one with: lab up TOPOLOGY",
+    )
+    assert lab_cli("exec", "client", "--", "true", env=env).returncode == 2
+    assert lab_cli("ls", env=env).stdout.strip() == "no lab is up"

@@ -1,0 +1,121 @@
+"""Synthetic timelines for the verdict and report tests, as the stepper would record them.
+
+snaps("SYN-SENT LISTEN")                     both roles' states, client first
+seg(1, "client -> server S", before, after)  an observed segment
+act("client closes", states)                 an observed application action
+OPEN, CLOSE, CLOSE_FINAL                     the open and the close as Linux does them
+judged(name, timeline)                       `judge` on the packaged spec's scenario
+replaced(timeline, index, item)              the timeline with one observation changed
+as_documented(scenario)                      what a kernel doing just what is documented does
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lab.tcp import (
+    ROLES,
+    Action,
+    Observation,
+    ObservedAction,
+    ObservedSegment,
+    Role,
+    Scenario,
+    ScenarioVerdict,
+    StateSnapshot,
+    TcpFlag,
+    TcpState,
+    judge,
+    load_spec,
+)
+
+SPEC = load_spec()
+TIME_WAIT_TIMER = "timewait,59sec,0"
+
+
+def snaps(states: str, timer: str = TIME_WAIT_TIMER) -> dict[Role, StateSnapshot]:
+    """``snaps("SYN-SENT LISTEN")``: the client's state, then the server's.
+
+    A role in TIME-WAIT gets `timer`, as sock_diag shows it; ``-`` leaves a role out.
+    """
+    found = {}
+    for role, name in zip(ROLES, states.split(), strict=True):
+        if name != "-":
+            state = TcpState.parse(name)
+            found[role] = StateSnapshot(state, timer if state is TcpState.TIME_WAIT else "")
+    return found
+
+
+def seg(n: int, line: str, before: str, after: str) -> ObservedSegment:
+    """``seg(1, "client -> server S", "SYN-SENT LISTEN", "SYN-SENT SYN-RECEIVED")``."""
+    sender, _, receiver, flags = line.split()
+    return ObservedSegment(
+        n,
+        Role(sender),
+        Role(receiver),
+        TcpFlag.parse(flags),
+        1000 + n,
+        2000 + n,
+        0,
+        snaps(before),
+        snaps(after),
+    )
+
+
+def act(line: str, states: str, result: str = "") -> ObservedAction:
+    actor, _, verb = line.partition(" ")
+    return ObservedAction(Role(actor), verb, result, snaps(states))
+
+
+# What Linux does, as the stepper would record it.
+OPEN: list[Observation] = [
+    act("server listens", "CLOSED LISTEN", "listening on port 8080"),
+    act("client connects", "SYN-SENT LISTEN", "EINPROGRESS"),
+    seg(1, "client -> server S", "SYN-SENT LISTEN", "SYN-SENT SYN-RECEIVED"),
+    seg(2, "server -> client SA", "SYN-SENT SYN-RECEIVED", "ESTABLISHED SYN-RECEIVED"),
+    seg(3, "client -> server A", "ESTABLISHED SYN-RECEIVED", "ESTABLISHED ESTABLISHED"),
+]
+CLOSE: list[Observation] = [
+    act("client closes", "FIN-WAIT-1 ESTABLISHED", "closed"),
+    seg(1, "client -> server FA", "FIN-WAIT-1 ESTABLISHED", "FIN-WAIT-1 CLOSE-WAIT"),
+    seg(2, "server -> client A", "FIN-WAIT-1 CLOSE-WAIT", "FIN-WAIT-2 CLOSE-WAIT"),
+    act("server closes", "FIN-WAIT-2 LAST-ACK", "closed"),
+    seg(3, "server -> client FA", "FIN-WAIT-2 LAST-ACK", "TIME-WAIT LAST-ACK"),
+    seg(4, "client -> server A", "TIME-WAIT LAST-ACK", "TIME-WAIT CLOSED"),
+]
+CLOSE_FINAL = snaps("TIME-WAIT CLOSED")
+
+
+def judged(name: str, timeline: Sequence[Observation], **options: Any) -> ScenarioVerdict:
+    """`judge` on the packaged spec's scenario `name`."""
+    return judge(SPEC.scenarios[name], timeline, **options)
+
+
+def replaced(timeline: Sequence[Observation], index: int, item: Observation) -> list[Observation]:
+    changed = list(timeline)
+    changed[index] = item
+    return changed
+
+
+def as_documented(scenario: Scenario) -> list[Observation]:
+    """The timeline of a kernel that does exactly what `scenario` documents, nothing more."""
+    now = {role: StateSnapshot(TcpState.CLOSED) for role in ROLES}
+    timeline: list[Observation] = []
+    for item in scenario.script:
+        if isinstance(item, Action):
+            timeline.append(ObservedAction(item.actor, item.verb, "", dict(now)))
+            continue
+        # The sender moves before its segment leaves, the receiver once it has processed it.
+        now.update({r: snaps_one(s) for r, s in item.states.items() if r == item.sender})
+        before = dict(now)
+        now.update({r: snaps_one(s) for r, s in item.states.items() if r != item.sender})
+        n = len(timeline) + 1
+        timeline.append(
+            ObservedSegment(n, item.sender, item.receiver, item.flags, n, n, 0, before, dict(now))
+        )
+    return timeline
+
+
+def snaps_one(state: TcpState) -> StateSnapshot:
+    return StateSnapshot(state, TIME_WAIT_TIMER if state is TcpState.TIME_WAIT else "")
