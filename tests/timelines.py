@@ -34,12 +34,12 @@ SPEC = load_spec()
 TIME_WAIT_TIMER = "timewait,59sec,0"
 
 
-def snaps(states: str, timer: str = TIME_WAIT_TIMER) -> dict[Role, StateSnapshot]:
+def snaps(states: str, timer: str = TIME_WAIT_TIMER) -> dict[str, StateSnapshot]:
     """``snaps("SYN-SENT LISTEN")``: the client's state, then the server's.
 
     A role in TIME-WAIT gets `timer`, as sock_diag shows it; ``-`` leaves a role out.
     """
-    found = {}
+    found: dict[str, StateSnapshot] = {}
     for role, name in zip(ROLES, states.split(), strict=True):
         if name != "-":
             state = TcpState.parse(name)
@@ -100,7 +100,7 @@ def replaced(timeline: Sequence[Observation], index: int, item: Observation) -> 
 
 def as_documented(scenario: Scenario) -> list[Observation]:
     """The timeline of a kernel that does exactly what `scenario` documents, nothing more."""
-    now = {role: StateSnapshot(TcpState.CLOSED) for role in ROLES}
+    now: dict[str, StateSnapshot] = {role: StateSnapshot(TcpState.CLOSED) for role in ROLES}
     timeline: list[Observation] = []
     for item in scenario.script:
         if isinstance(item, Action):

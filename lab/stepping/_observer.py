@@ -114,7 +114,7 @@ class Observer:
             )
         return observed
 
-    def states(self) -> dict[Role, StateSnapshot]:
+    def states(self) -> dict[str, StateSnapshot]:
         """Both roles' state of the connection now."""
         for frame in self._tcp_frames()[:1]:
             segment = Segment.parse(frame.data[_ETHERNET_HEADER:])

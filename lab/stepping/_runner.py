@@ -155,13 +155,13 @@ class ScenarioRun:
     scenario: Scenario
     family: Family
     timeline: tuple[Observation, ...]
-    final: dict[Role, StateSnapshot]
+    final: dict[str, StateSnapshot]
     """Both roles' states when the script ended (timers included)."""
-    waited: dict[Role, float]
+    waited: dict[str, float]
     """For --wait-timers: seconds each timed state still lasted after the script ended."""
     pcap: Path | None
     seconds: float
-    ss: dict[Role, str] = field(default_factory=dict)
+    ss: dict[str, str] = field(default_factory=dict)
     """What the real ``ss -tanoi`` printed on each role's host when the script ended."""
     settings: dict[str, str] = field(default_factory=dict)
     """Sysctls set in both hosts beyond the kernel's defaults (the scenario's own)."""
@@ -194,7 +194,7 @@ def run_scenario(
     start = time.monotonic()
     sockets = ScenarioSockets(lab, hosts, family, port)
     timeline: list[Observation] = []
-    waited: dict[Role, float] = {}
+    waited: dict[str, float] = {}
     try:
         with Stepper(
             lab, client=client, server=server, port=port, sysctls=scenario.sysctls, pcap=pcap
@@ -207,13 +207,13 @@ def run_scenario(
                     result = stepper.act(item.actor, sockets.perform(item))
                     timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
                     continue
-                held = stepper.next_segment(timeout=segment_timeout)
+                held = stepper.poll(segment_timeout)
                 if held is None:
                     break  # judged as "not observed" from here on
                 timeline.append(held.release())
             timeline += stepper.settle()  # anything the documentation does not list
             final = stepper.states()
-            ss = {role: stepper.ss(role) for role in Role}
+            ss: dict[str, str] = {role: stepper.ss(role) for role in Role}
             if wait_timers:
                 waited = _wait_out_timers(stepper, scenario)
                 final = stepper.states()
@@ -271,7 +271,7 @@ def _run_plain(
                 done = before
             timeline += seen[done:]
             final = observer.states()
-            ss = {role: observer.ss(role) for role in Role}
+            ss: dict[str, str] = {role: observer.ss(role) for role in Role}
     finally:
         sockets.close()
     return ScenarioRun(
@@ -287,9 +287,9 @@ def _run_plain(
     )
 
 
-def _wait_out_timers(stepper: Stepper, scenario: Scenario) -> dict[Role, float]:
+def _wait_out_timers(stepper: Stepper, scenario: Scenario) -> dict[str, float]:
     """Wait, for real, until each timed state of the scenario ends; seconds each still took."""
-    waited: dict[Role, float] = {}
+    waited: dict[str, float] = {}
     for timer in scenario.timers:
         begin = time.monotonic()
         while stepper.states()[timer.role].state == timer.state:

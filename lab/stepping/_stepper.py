@@ -64,7 +64,7 @@ class _Emitted:
     sender: Role
     packet: QueuedPacket
     segment: Segment
-    before: dict[Role, StateSnapshot]
+    before: dict[str, StateSnapshot]
     time: float
 
 
@@ -328,7 +328,7 @@ class Stepper:
         """Where the capture is (or will be, at close) written; None without capture."""
         return self._pcap
 
-    def states(self) -> dict[Role, StateSnapshot]:
+    def states(self) -> dict[str, StateSnapshot]:
         """Both roles' current state of the connection."""
         self._collect()
         return self._read_states()
@@ -337,15 +337,15 @@ class Stepper:
         """The real ``ss -tanoi`` output of that role's host."""
         return self.host(role).ss()
 
-    def timer_transmissions(self) -> dict[Role, dict[str, int]]:
+    def timer_transmissions(self) -> dict[str, dict[str, int]]:
         """Timer-driven transmissions (delayed ACKs, probes, timeouts) since the start, per role."""
-        counts: dict[Role, dict[str, int]] = {}
+        counts: dict[str, dict[str, int]] = {}
         for role, side in self._sides.items():
             now = side.counters.timers()
             counts[role] = {name: now[name] - side.timers_base[name] for name in now}
         return counts
 
-    def _read_states(self) -> dict[Role, StateSnapshot]:
+    def _read_states(self) -> dict[str, StateSnapshot]:
         return {role: self._tracker.state_of(role, self._side(role).diag) for role in Role}
 
     # --- driving ----------------------------------------------------------------------------
@@ -369,13 +369,25 @@ class Stepper:
 
     def next_segment(
         self, timeout: float = 1.0, *, sender: Role | str | None = None
-    ) -> HeldSegment | None:
-        """The next held segment, or None if the kernel sends nothing within `timeout` s.
+    ) -> HeldSegment:
+        """The next held segment; SteppingError if the kernel sends none within `timeout` s.
 
         A segment the kernel sends later (a delayed ACK, a retransmission) is
         waited for, up to `timeout`. With `sender`, the next one that role sent:
         the other role's segments stay held, in order, for later calls.
         """
+        held = self.poll(timeout, sender=sender)
+        if held is None:
+            whose = "" if sender is None else f" from the {Role(sender)}"
+            states = ", ".join(f"{role} {s.state}" for role, s in self.states().items())
+            raise SteppingError(
+                f"the kernel sent no segment{whose} within {timeout} s ({states}); give a "
+                "longer timeout for a timer's segment, or use poll() where none may come"
+            )
+        return held
+
+    def poll(self, timeout: float = 0.0, *, sender: Role | str | None = None) -> HeldSegment | None:
+        """Like `next_segment`, but None when no segment comes within `timeout` s."""
         wanted = None if sender is None else Role(sender)
         self._collect()
         deadline = time.monotonic() + timeout
@@ -407,7 +419,7 @@ class Stepper:
         """
         done: list[ObservedSegment] = []
         while True:
-            held = self._outstanding[0] if self._outstanding else self.next_segment(timeout=0)
+            held = self._outstanding[0] if self._outstanding else self.poll()
             if held is not None:
                 done.append(held.release())
                 continue
@@ -417,7 +429,7 @@ class Stepper:
             owed = [role for role in Role if self._owes_ack(role)]
             if not owed:
                 return done
-            held = self.next_segment(timeout=ACK_DELAY_LIMIT)
+            held = self.poll(ACK_DELAY_LIMIT)
             if held is None:
                 return done  # the kernel decided not to acknowledge: nothing more comes
             done.append(held.release())
@@ -473,7 +485,7 @@ class Stepper:
         held.done = True
         self._outstanding.remove(held)
 
-    def _collect(self, states: dict[Role, StateSnapshot] | None = None) -> None:
+    def _collect(self, states: dict[str, StateSnapshot] | None = None) -> None:
         """Take what the egress queues hold, with both roles' states as they are now.
 
         `states`, when given, were read just now (after a release) and are used

@@ -18,7 +18,12 @@ __all__ = ["Role", "TcpFlag", "TcpState", "UnknownNameError"]
 
 
 class Role(enum.StrEnum):
-    """One end of a TCP scenario; equal to its name, so ``"client"`` works as well."""
+    """One end of a TCP scenario; equal to its name, so ``"client"`` works as well.
+
+    Mappings keyed by role (``held.before``, ``stepper.states()``) are typed
+    with ``str`` keys, so ``states["client"]`` and ``states[Role.CLIENT]`` both
+    type-check; their keys are Role members.
+    """
 
     CLIENT = "client"
     """The end that opens actively (connect)."""

@@ -38,9 +38,9 @@ class ObservedSegment:
     ack: int
     length: int
     """Payload bytes."""
-    before: Mapping[Role, StateSnapshot] = field(default_factory=dict)
+    before: Mapping[str, StateSnapshot] = field(default_factory=dict)
     """Both roles when the sender's kernel emitted it (held at the sender's output)."""
-    after: Mapping[Role, StateSnapshot] = field(default_factory=dict)
+    after: Mapping[str, StateSnapshot] = field(default_factory=dict)
     """Both roles once the receiver has processed it."""
     time: float | None = None
     """When the sender's kernel emitted it, in seconds since stepping started (if known)."""
@@ -64,7 +64,7 @@ class ObservedAction:
     verb: str
     result: str = ""
     """What the call returned or raised, such as ``ECONNREFUSED``."""
-    states: Mapping[Role, StateSnapshot] = field(default_factory=dict)
+    states: Mapping[str, StateSnapshot] = field(default_factory=dict)
     """Both roles right after the action."""
 
 

@@ -295,7 +295,7 @@ def _names(flags: TcpFlag | None) -> list[str] | None:
     return None if flags is None else flags.names
 
 
-def _snapshots_json(snapshots: Mapping[Role, StateSnapshot]) -> dict[str, dict[str, str]]:
+def _snapshots_json(snapshots: Mapping[str, StateSnapshot]) -> dict[str, dict[str, str]]:
     return {str(role): {"state": str(s.state), "timer": s.timer} for role, s in snapshots.items()}
 
 

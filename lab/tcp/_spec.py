@@ -69,7 +69,7 @@ class DocumentedSegment:
     receiver: Role
     flags: TcpFlag
     """Flags that must be set on the segment (more may be, unless flags are strict)."""
-    states: dict[Role, TcpState] = field(default_factory=dict, hash=False)
+    states: dict[str, TcpState] = field(default_factory=dict, hash=False)
     """The sender's state while the segment is in flight; the receiver's once it is processed."""
 
     def __str__(self) -> str:

@@ -157,7 +157,7 @@ def _segment_line(value: object, at: At) -> tuple[Role, Role, TcpFlag]:
 def _segment(record: Record, at: At) -> Located[DocumentedSegment]:
     """A documented segment; states are keyed by role, each located for later checks."""
     sender, receiver, flags = record[SEGMENT]
-    states = dict(record[STATES])
+    states: dict[str, TcpState] = dict(record[STATES])
     return Located(DocumentedSegment(sender, receiver, flags, states), at)
 
 

@@ -64,12 +64,12 @@ class StepVerdict:
     """The documented flags; none for an undocumented step."""
     observed_flags: TcpFlag | None
     """The flags on the wire; None when the kernel sent nothing for this step."""
-    expected_states: dict[Role, TcpState]
-    observed_states: dict[Role, TcpState | None]
+    expected_states: dict[str, TcpState]
+    observed_states: dict[str, TcpState | None]
     """Each documented role's state at the documented moment (None: not observed)."""
-    observed_before: dict[Role, StateSnapshot]
+    observed_before: dict[str, StateSnapshot]
     """Both roles while the segment was in flight."""
-    observed_after: dict[Role, StateSnapshot]
+    observed_after: dict[str, StateSnapshot]
     """Both roles once the receiver had processed it."""
     problems: tuple[str, ...]
     documented: bool = True
@@ -151,7 +151,7 @@ class ActionStep:
     """The `n` of the first step after it (1 for actions before any segment)."""
     result: str = ""
     """What the call returned or raised, when the runner recorded it."""
-    states: dict[Role, StateSnapshot] = field(default_factory=dict)
+    states: dict[str, StateSnapshot] = field(default_factory=dict)
     """Both roles right after the action, when recorded."""
 
     def __str__(self) -> str:
@@ -231,8 +231,8 @@ def judge(
     *,
     strict_flags: bool = False,
     family: str = "",
-    final: Mapping[Role, StateSnapshot] | None = None,
-    waited: Mapping[Role, float] | None = None,
+    final: Mapping[str, StateSnapshot] | None = None,
+    waited: Mapping[str, float] | None = None,
 ) -> ScenarioVerdict:
     """Compare `timeline` (what the kernel did) with `scenario` (what is documented).
 
@@ -302,7 +302,7 @@ def _step(
         )
     flag_problems = _flag_problems(doc.flags, seg.flags, strict=strict_flags)
     problems += flag_problems
-    observed_states: dict[Role, TcpState | None] = {}
+    observed_states: dict[str, TcpState | None] = {}
     for role, expected in doc.states.items():
         # The sender has moved before its segment leaves; the receiver moves on processing it.
         in_flight = role == doc.sender
@@ -348,7 +348,7 @@ def _flag_problems(expected: TcpFlag, observed: TcpFlag, *, strict: bool) -> lis
 
 
 def _state_problem(
-    role: Role, expected: TcpState, actual: TcpState | None, *, in_flight: bool
+    role: str, expected: TcpState, actual: TcpState | None, *, in_flight: bool
 ) -> str:
     """Why `role`'s state is not the documented one."""
     moment = "while the segment is in flight" if in_flight else "once it has processed the segment"
@@ -357,9 +357,9 @@ def _state_problem(
     return f"{role} is {actual} {moment}, documented {expected}"
 
 
-def _last_snapshots(timeline: Sequence[Observation]) -> dict[Role, StateSnapshot]:
+def _last_snapshots(timeline: Sequence[Observation]) -> dict[str, StateSnapshot]:
     """Each role's latest snapshot in the timeline."""
-    last: dict[Role, StateSnapshot] = {}
+    last: dict[str, StateSnapshot] = {}
     for item in timeline:
         if isinstance(item, ObservedSegment):
             last.update(item.before)
@@ -372,8 +372,8 @@ def _last_snapshots(timeline: Sequence[Observation]) -> dict[Role, StateSnapshot
 def _timer(
     timer: Timer,
     timeline: Sequence[Observation],
-    final: Mapping[Role, StateSnapshot],
-    waited: Mapping[Role, float],
+    final: Mapping[str, StateSnapshot],
+    waited: Mapping[str, float],
 ) -> TimerVerdict:
     """A timer, checked on the role's final snapshot (see the module docstring)."""
     role = timer.role

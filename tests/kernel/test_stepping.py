@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lab import Lab, SteppingError
-from lab.stepping import HeldSegment, Stepper, tcp_flags_in_pcap
+from lab.stepping import Stepper, tcp_flags_in_pcap
 from lab.tcp import ObservedSegment, Role, TcpFlag, TcpState
 
 pytestmark = pytest.mark.topology("dual-stack")
@@ -79,12 +79,6 @@ class Conversation:
         self.stepper.act(role, lambda: call(sock))
 
 
-def next_held(stepper: Stepper) -> HeldSegment:
-    held = stepper.next_segment()
-    assert held is not None, "the kernel sent no segment"
-    return held
-
-
 def summary(segments: list[ObservedSegment]) -> list[tuple[str, str]]:
     return [(s.sender, s.flags.label) for s in segments]
 
@@ -114,24 +108,24 @@ def test_three_way_open_is_syn_synack_ack(
     assert stepper.states()[SERVER].state is TcpState.LISTEN
     talk.connect()
 
-    syn = next_held(stepper)
+    syn = stepper.next_segment()
     assert (syn.sender, syn.flags) == ("client", SYN)
     assert syn.before[CLIENT].state is TcpState.SYN_SENT
     assert syn.before[SERVER].state is TcpState.LISTEN
     assert syn.release().after[SERVER].state is TcpState.SYN_RECEIVED
 
-    synack = next_held(stepper)
+    synack = stepper.next_segment()
     assert (synack.sender, synack.flags) == ("server", SYN | ACK)
     assert synack.before[SERVER].state is TcpState.SYN_RECEIVED
     assert synack.release().after[CLIENT].state is ESTABLISHED
 
-    last = next_held(stepper)
+    last = stepper.next_segment()
     assert (last.sender, last.flags) == ("client", ACK)
     after = last.release().after
     assert (after[CLIENT].state, after[SERVER].state) == (ESTABLISHED, ESTABLISHED)
 
     assert stepper.settle() == []
-    assert stepper.next_segment(timeout=0.01) is None
+    assert stepper.poll(0.01) is None
     connection = stepper.connection
     assert connection is not None
     assert str(connection.server[0]) == lab["server"].address(version)
@@ -145,26 +139,26 @@ def test_four_way_close_from_the_client(
     talk.open()
     talk.act("client", socket.socket.close)
 
-    fin = next_held(stepper)
+    fin = stepper.next_segment()
     assert (fin.sender, fin.flags) == ("client", FIN | ACK)
     assert fin.before[CLIENT].state is TcpState.FIN_WAIT_1
     assert fin.release().after[SERVER].state is TcpState.CLOSE_WAIT
 
-    ack = next_held(stepper)
+    ack = stepper.next_segment()
     assert (ack.sender, ack.flags) == ("server", ACK)
     assert ack.before[SERVER].state is TcpState.CLOSE_WAIT
     assert ack.release().after[CLIENT].state is TcpState.FIN_WAIT_2
 
     # The server's application closes only once the client is seen in FIN-WAIT-2.
-    assert stepper.next_segment(timeout=0.01) is None
+    assert stepper.poll(0.01) is None
     talk.act("server", socket.socket.close)
 
-    last_fin = next_held(stepper)
+    last_fin = stepper.next_segment()
     assert (last_fin.sender, last_fin.flags) == ("server", FIN | ACK)
     assert last_fin.before[SERVER].state is TcpState.LAST_ACK
     assert last_fin.release().after[CLIENT].state is TcpState.TIME_WAIT
 
-    last_ack = next_held(stepper)
+    last_ack = stepper.next_segment()
     assert (last_ack.sender, last_ack.flags) == ("client", ACK)
     after = last_ack.release().after
     assert (after[CLIENT].state, after[SERVER].state) == (TcpState.TIME_WAIT, CLOSED)
@@ -322,7 +316,7 @@ def test_a_released_segment_cannot_be_released_again(
     talk = Conversation(lab, stepper, 4, sockets)
     talk.listen()
     talk.connect()
-    syn = next_held(stepper)
+    syn = stepper.next_segment()
     syn.release()
     with pytest.raises(SteppingError, match="released or dropped already"):
         syn.release()
@@ -332,7 +326,7 @@ def test_a_dropped_syn_never_arrives(lab: Lab, stepper: Stepper, sockets: ExitSt
     talk = Conversation(lab, stepper, 4, sockets)
     talk.listen()
     talk.connect()
-    next_held(stepper).drop()
+    stepper.next_segment().drop()
     assert stepper.settle() == []
     assert stepper.states()[CLIENT].state is TcpState.SYN_SENT
     assert stepper.states()[SERVER].state is TcpState.LISTEN

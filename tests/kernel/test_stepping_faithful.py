@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from lab import Lab, SpecError, check_scenario
+from lab import Lab, SpecError, SteppingError, check_scenario
 from lab.cli import main
 from lab.stepping import Stepper
 from lab.tcp import Role, TcpFlag, TcpState, load_spec, loads_spec
 
-pytestmark = pytest.mark.kernel
 PORT = 8080
 
 
@@ -78,7 +77,9 @@ def test_next_segment_from_one_sender_keeps_the_others_in_order(
         assert from_client is not None
         assert (from_server.sender, from_server.segment.length) == (Role.SERVER, 3)
         assert (from_client.sender, from_client.segment.length) == (Role.CLIENT, 3)
-        assert stepper.next_segment(timeout=0.05, sender="server") is None
+        assert stepper.poll(0.05, sender="server") is None
+        with pytest.raises(SteppingError, match=r"sent no segment from the server within 0\.05 s"):
+            stepper.next_segment(0.05, sender="server")
         for held in (from_client, from_server):
             held.release()
         stepper.settle()

@@ -63,10 +63,9 @@ def test_a_server_closing_at_once_gives_the_three_segment_close(
     with Stepper(lab, port=PORT) as stepper:
         client, server = connected_with_data(lab, stepper, version, sockets)
         stepper.act("client", client.close)
-        fin = stepper.next_segment()
-        assert fin is not None
-        assert fin.before["client"].state is TcpState.FIN_WAIT_1
-        assert fin.release().after["server"].state is TcpState.CLOSE_WAIT
+        held = stepper.next_segment()
+        assert held.before["client"].state is TcpState.FIN_WAIT_1
+        assert held.release().after["server"].state is TcpState.CLOSE_WAIT
         stepper.act("server", server.close)  # right after the client's FIN
         segments = [*stepper.segments[-1:], *stepper.settle()]
 
@@ -92,9 +91,7 @@ def test_a_server_closing_300_ms_later_gives_the_four_segment_close(
     with Stepper(lab, port=PORT) as stepper:
         client, server = connected_with_data(lab, stepper, version, sockets)
         stepper.act("client", client.close)
-        fin = stepper.next_segment()
-        assert fin is not None
-        fin.release()
+        stepper.next_segment().release()
         close_at = time.monotonic() + 0.3
         segments = [*stepper.segments[-1:], *stepper.settle()]  # the delayed ACK comes meanwhile
         time.sleep(max(0.0, close_at - time.monotonic()))

@@ -10,8 +10,6 @@ import pytest
 import lab
 import lab.stepping
 
-pytestmark = pytest.mark.kernel
-
 
 def first_example(module: ModuleType) -> str:
     """The first indented block of the module's docstring."""
