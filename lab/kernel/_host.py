@@ -26,7 +26,7 @@ from lab._errors import HostError
 from lab.kernel import _syscalls
 from lab.kernel._mountns import create_mount_namespace
 from lab.kernel._netns import NetNamespace
-from lab.kernel._process import Process, wrapper_argv
+from lab.kernel._process import Process, entry_argv
 from lab.kernel._rtnl import Rtnetlink
 from lab.kernel._testinfra import NamespaceBackend
 from lab.topology._model import Address, HostSpec
@@ -37,7 +37,10 @@ T = TypeVar("T")
 _TCP_LISTEN = "0A"  # the state column of /proc/net/tcp for LISTEN
 
 
-class Host(testinfra.host.Host):  # type: ignore[misc]  # testinfra is untyped here
+# testinfra is untyped, so mypy sees this base as Any: a misspelt Host method (host.adress())
+# passes type checking. The price of testinfra's modules on every host; our own methods
+# are typed all the same.
+class Host(testinfra.host.Host):  # type: ignore[misc]
     """One host of a running lab."""
 
     def __init__(self, spec: HostSpec, netns: NetNamespace, addresses: Sequence[Address]) -> None:
@@ -128,12 +131,12 @@ class Host(testinfra.host.Host):  # type: ignore[misc]  # testinfra is untyped h
 
     # --- programs --------------------------------------------------------------
 
-    def wrapper(self) -> tuple[list[str], tuple[int, ...]]:
-        """The argv prefix and descriptors that run a program inside this host."""
+    def entry_argv(self) -> tuple[list[str], tuple[int, ...]]:
+        """The argv prefix that runs a program inside this host, and the descriptors it needs."""
         with self._lock:
             if self._mnt_fd is None:
                 self._mnt_fd = create_mount_namespace(self.netns)
-        return wrapper_argv(self.netns.fd, self._mnt_fd), (self.netns.fd, self._mnt_fd)
+        return entry_argv(self.netns.fd, self._mnt_fd), (self.netns.fd, self._mnt_fd)
 
     def popen(
         self,
@@ -145,7 +148,7 @@ class Host(testinfra.host.Host):  # type: ignore[misc]  # testinfra is untyped h
         """Start a real program inside this host; the lab stops it at teardown if you don't."""
         if isinstance(argv, str):
             raise TypeError(f"popen takes a list of arguments, not a string: [{argv!r}, ...]")
-        wrapper, fds = self.wrapper()
+        wrapper, fds = self.entry_argv()
         process = Process(argv, host=self.name, wrapper=wrapper, pass_fds=fds, env=env, cwd=cwd)
         self._processes.append(process)
         return process
@@ -159,7 +162,7 @@ class Host(testinfra.host.Host):  # type: ignore[misc]  # testinfra is untyped h
         input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run a program inside this host to completion and return its output."""
-        wrapper, fds = self.wrapper()
+        wrapper, fds = self.entry_argv()
         try:
             done = subprocess.run(
                 [*wrapper, *argv],

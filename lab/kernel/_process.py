@@ -12,8 +12,10 @@ dies, even by SIGKILL; the first `sh` checks that the starter did not die
 before that was set up; `nsenter` joins the host's namespaces through
 descriptors inherited with `pass_fds`; `unshare` gives the program a PID
 namespace whose init dies with it, so the kernel kills every process the
-program started, too: a crashed test leaves no orphan. Each program
-leads its own process group, and stopping it signals the whole group.
+program started, too: a crashed test leaves no orphan. The init checks, the
+same way, that `unshare` did not die before its child's parent-death signal
+was set. Each program leads its own process group, and stopping it signals
+the whole group.
 Output goes to anonymous temporary files (no pipe can fill up and block the
 program, and nothing is left on disk), readable at any time.
 """
@@ -47,18 +49,26 @@ def _tool(name: str) -> str:
 # between fork and setpriv's prctl leaves an orphan behind. So, with the signal set,
 # the shell checks that its parent is still the process that started it, and only then
 # goes on. (Seen: ~1 run in 10 of the suite, under load, before this check.)
-_STILL_OUR_CHILD = 'if [ "$PPID" != "$0" ]; then exit 137; fi; exec "$@"'
+# It also tells the init (below) its PID, which stays unshare's through nsenter's exec.
+_STILL_OUR_CHILD = 'if [ "$PPID" != "$0" ]; then exit 137; fi; export LAB_UNSHARE=$$; exec "$@"'
 # The signal reaches only the direct child, not what it started (`sleep &` in a shell,
 # a daemon's workers). So every program runs in a PID namespace of its own, whose init
 # dies with the starter (unshare --kill-child): the kernel then kills the whole tree.
 # The init is a shell that waits for the program and passes its status on; as init it
 # ignores SIGTERM, which the program, in the same process group, still receives.
 # fd 3 keeps the program's stdin: a background job's is /dev/null before any redirection.
-_INIT = 'exec 3<&0; "$@" <&3 3<&- & exec 3<&-; wait $!'
+# unshare's child sets its parent-death signal after fork(): if unshare died in between,
+# the init is an orphan already, which its parent in the machine's /proc tells ($PPID is
+# 0 in a new PID namespace); then it stops there, as the first check does.
+_INIT = (
+    'while read -r key value; do [ "$key" = PPid: ] && parent=$value; done </proc/self/status; '
+    'if [ "$parent" != "$LAB_UNSHARE" ]; then exit 137; fi; unset LAB_UNSHARE; '
+    'exec 3<&0; "$@" <&3 3<&- & exec 3<&-; wait $!'
+)
 _TOOLS = ("setpriv", "unshare", "nsenter")
 
 
-def wrapper_argv(net_fd: int, mnt_fd: int | None) -> list[str]:
+def entry_argv(net_fd: int, mnt_fd: int | None) -> list[str]:
     """The argv prefix that runs a program inside the namespaces behind the descriptors."""
     setpriv, unshare, nsenter = (_tool(t) for t in _TOOLS)
     argv = [setpriv, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", _STILL_OUR_CHILD]

@@ -36,7 +36,7 @@ class NamespaceBackend(LocalBackend):  # type: ignore[misc]  # testinfra is unty
 
     def run(self, command: str, *args: str, **kwargs: Any) -> CommandResult:
         cmd = self.get_command(command, *args)
-        wrapper, fds = self.lab_host.wrapper()
+        wrapper, fds = self.lab_host.entry_argv()
         done = subprocess.run(
             [*wrapper, "/bin/sh", "-c", cmd],
             stdin=subprocess.DEVNULL,

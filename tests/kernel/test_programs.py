@@ -12,6 +12,7 @@ import time
 import pytest
 
 from lab import HostError, Lab
+from lab.kernel._process import entry_argv
 
 
 def alive(pid: int) -> bool:
@@ -107,30 +108,65 @@ def test_a_killed_test_process_takes_the_programs_children_along() -> None:
     assert wait_gone(grandchild), f"{marker} {grandchild} outlived the killed test process"
 
 
+def start_then_die(code: str, marker: list[str]) -> None:
+    """Run `code` (which starts `marker` and prints "started") in a Python process; SIGKILL it."""
+    with subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), marker[1]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        if proc.stdout.readline() != "started\n":
+            pytest.fail(f"the lab process died early: {proc.stderr.read()}")
+        deadline = time.monotonic() + 5
+        while not pids_running(marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pids_running(marker), f"{marker} never started"
+        proc.send_signal(signal.SIGKILL)
+
+
 def test_programs_die_with_a_killed_test_process() -> None:
-    # A Python process builds a lab, starts `sleep`, reports its pid and is SIGKILLed.
-    code = textwrap.dedent(
+    marker = ["sleep", "600.75"]
+    start_then_die(
         """
         import sys, time
         from lab import Lab
         lab = Lab("two-hosts").start()
-        p = lab["server"].popen(["sleep", "600"])
-        print(p.pid, flush=True)
+        lab["server"].popen(["sleep", sys.argv[1]])
+        print("started", flush=True)
         time.sleep(600)
-        """
+        """,
+        marker,
     )
-    with subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        assert proc.stdout is not None
-        assert proc.stderr is not None
-        line = proc.stdout.readline()
-        if not line:  # the child failed before starting the program: show why
-            pytest.fail(f"the lab process died early: {proc.stderr.read()}")
-        pid = int(line)
-        assert alive(pid)
-        proc.send_signal(signal.SIGKILL)
-    assert wait_gone(pid), f"sleep {pid} outlived its killed parent"
+    deadline = time.monotonic() + 5
+    while pids_running(marker) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not pids_running(marker), f"{marker} outlived its killed parent"
+
+
+def test_an_init_orphaned_before_its_parent_death_signal_does_not_start_the_program() -> None:
+    # unshare's child, orphaned between fork() and prctl(): simulated by an init whose
+    # recorded unshare PID is not its parent's. It must stop before the program starts.
+    marker = ["sleep", "600.875"]
+    argv = entry_argv(0, None)
+    init = argv[argv.index("/bin/sh", argv.index("--kill-child=KILL")) :]
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", "--", *init, *marker],
+        env={**os.environ, "LAB_UNSHARE": "1"},  # PID 1 is nobody's unshare
+        check=False,
+        timeout=10,
+    )
+    assert done.returncode == 137
+    assert not pids_running(marker)
+
+
+def test_an_init_whose_unshare_lives_starts_the_program_without_the_check_in_its_way(
+    lab: Lab,
+) -> None:
+    assert "LAB_UNSHARE" not in lab["client"].exec(["env"]).stdout
+    assert lab["client"].exec(["sh", "-c", "exit 3"], check=False).returncode == 3
 
 
 def test_stop_escalates_to_sigkill(lab: Lab) -> None:
