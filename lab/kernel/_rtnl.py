@@ -1,14 +1,14 @@
 """A small typed face on pyroute2's IPRoute, bound to one network namespace.
 
 pyroute2 is untyped and its call signatures are wide; the builder only needs
-these few operations. The netlink socket is opened inside the namespace, so it
-talks to that namespace whichever thread calls it later.
+these few operations (read-only views of a namespace are in `_rtnl_views`).
+The netlink socket is opened inside the namespace, so it talks to that
+namespace whichever thread calls it later.
 """
 
 from __future__ import annotations
 
 import errno
-import socket
 from typing import Any
 
 from pyroute2 import IPRoute
@@ -88,37 +88,3 @@ class Rtnetlink:
 
     def add_route(self, to: Network, via: IP) -> None:
         self._ipr.route("add", dst=str(to), gateway=str(via))
-
-    def addresses(self) -> list[str]:
-        """Every address the kernel has in this namespace, without prefix."""
-        return [str(a.get_attr("IFA_ADDRESS")) for a in self._ipr.addr("dump")]
-
-    # --- read-only views, for snapshots of a namespace -------------------------
-
-    def describe_links(self) -> list[str]:
-        """One line per interface: name, kind, MTU, up or down."""
-        lines = []
-        for link in self._ipr.link("dump"):
-            info = link.get_attr("IFLA_LINKINFO")
-            kind = info.get_attr("IFLA_INFO_KIND") if info is not None else "-"
-            state = "up" if link["flags"] & 1 else "down"
-            lines.append(
-                f"{link.get_attr('IFLA_IFNAME')} {kind} mtu {link.get_attr('IFLA_MTU')} {state}"
-            )
-        return sorted(lines)
-
-    def describe_addresses(self) -> list[str]:
-        return sorted(
-            f"{a['index']} {a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}"
-            for a in self._ipr.addr("dump")
-        )
-
-    def describe_routes(self) -> list[str]:
-        lines = []
-        for family in (socket.AF_INET, socket.AF_INET6):
-            for r in self._ipr.route("dump", family=family):
-                lines.append(
-                    f"table {r.get_attr('RTA_TABLE')} {r.get_attr('RTA_DST')}/{r['dst_len']} "
-                    f"via {r.get_attr('RTA_GATEWAY')} oif {r.get_attr('RTA_OIF')} type {r['type']}"
-                )
-        return sorted(lines)
