@@ -131,10 +131,9 @@ def ip_script(topology: Topology, tag: str) -> list[str]:
     return up + down
 
 
-def script_cycle(topology: Topology, tag: str) -> Callable[[], None]:
+def script_cycle(topology: Topology, tag: str, directory: Path) -> Callable[[], None]:
     """The baseline: a shell script of `ip` commands, one process per step, as people write."""
-    directory = Path(tempfile.mkdtemp(prefix="lab-bench-"))
-    script = directory / "build.sh"
+    script = directory / f"{topology.name}.sh"
     script.write_text("set -e\n" + "\n".join(ip_script(topology, tag)) + "\n")
 
     def run() -> None:
@@ -197,6 +196,12 @@ def main() -> int:
         )
         return 2
 
+    with tempfile.TemporaryDirectory(prefix="lab-bench-") as scripts:
+        return measure_and_report(args, Path(scripts))
+
+
+def measure_and_report(args: argparse.Namespace, scripts: Path) -> int:
+    """Measure, print the table, and answer the exit status."""
     two, line = load("two-hosts"), chain(args.hosts)
     tag = str(os.getpid())
     rows = [
@@ -204,7 +209,7 @@ def main() -> int:
             "two-hosts",
             Measure(lab_cycle(two), args.runs, warmup=3),
             Measure(floor_cycle(len(two.hosts)), args.runs, warmup=3),
-            Measure(script_cycle(two, tag), args.baseline_runs, warmup=1),
+            Measure(script_cycle(two, tag, scripts), args.baseline_runs, warmup=1),
             TARGET_TIMES_FLOOR,
         ),
         Row(
@@ -212,7 +217,7 @@ def main() -> int:
             Measure(lab_cycle(line), args.chain_runs, warmup=1),
             Measure(floor_cycle(args.hosts), args.chain_runs, warmup=1),
             # Seconds long, and deleting its namespaces as it goes: no warm-up needed.
-            Measure(script_cycle(line, tag), args.chain_runs, warmup=0),
+            Measure(script_cycle(line, tag, scripts), args.chain_runs, warmup=0),
             None,
         ),
     ]
