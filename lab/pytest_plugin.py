@@ -4,7 +4,7 @@ Fixtures
     lab_topology  function  the `Topology` for `lab`: the ``topology`` marker, else
                             ``--lab-topology``, else ``two-hosts``.
     lab           function  a started `Lab` of `lab_topology`, torn down after the test.
-                            Building two-hosts takes about 5 ms, so every test gets a fresh one.
+                            Building two-hosts takes about 3 ms, so every test gets a fresh one.
     lab_factory   function  ``lab_factory(topology) -> Lab``: several labs in one test, all
                             torn down after it.
     tcp_scenario  function  ``tcp_scenario("open", "IPv6") -> ScenarioCheck``: run a documented

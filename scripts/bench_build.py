@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
-"""Benchmark: build + teardown of labs, beside an `ip` shell-script baseline run now.
+"""Benchmark: build + teardown of labs, against the kernel's floor and an `ip` script, run now.
 
-    .venv/bin/python scripts/bench_build.py [--runs N] [--chain-runs N] [--hosts N]
+    .venv/bin/python scripts/bench_build.py [--runs N] [--baseline-runs N] [--rounds N]
+                                            [--chain-runs N] [--hosts N]
 
-Prints medians over repeated runs for:
-  two-hosts   lab in-process (Lab(...).start(); close())   vs   an equivalent `ip` script
-  chain       a chain of --hosts hosts (default 100)        vs   the same `ip` script
-and the ratio baseline / lab. Targets: two-hosts <= 5 ms, chain of 100 <= 1 s.
-Needs root (the baseline uses `ip netns add`). Exits 1 if a target is missed.
+For two-hosts and for a chain of --hosts hosts (default 100), medians of:
+  lab        Lab(topology).start().close(), in this process;
+  floor      as many namespaces, each with one pyroute2 netlink socket (IPRoute
+             opened inside it), created and released: what any builder pays
+             before it configures anything;
+  ip script  the same topology as a shell script of `ip` commands, one process
+             per step, as people write it;
+and the ratios lab / floor and ip script / lab. The three alternate in rounds,
+so a load that comes and goes weighs on all alike. Each block starts with
+untimed runs of its own kind: the kernel frees a namespace after close returns
+(holding the rtnl lock for a while), and a measure should pay for the cleanup
+of its own previous runs, not of the measure before it.
+Target: two-hosts within 2x the floor; the exit status is 1 when it is missed.
+Needs root (the ip script pins its namespaces with `ip netns add`).
 """
 
 from __future__ import annotations
@@ -20,31 +30,78 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pyroute2 import IPRoute
+
 from lab import Lab, Topology, load
+from lab.kernel import NetNamespace
 from lab.topology import chain
 
-TARGET_TWO_HOSTS_MS = 5.0
-TARGET_CHAIN_MS = 1000.0
+TARGET_TIMES_FLOOR = 2.0
+"""two-hosts must build and tear down within this many times the floor."""
 
 
-def median_ms(action: Callable[[], object], runs: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        action()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+@dataclass
+class Measure:
+    """One thing to time: `runs` samples, taken in blocks across the rounds."""
+
+    action: Callable[[], object]
+    runs: int
+    warmup: int
+    samples: list[float] = field(default_factory=list)
+
+    def block(self, rounds: int, done: int) -> None:
+        """This round's share of the runs, after `warmup` untimed ones."""
+        count = self.runs * (done + 1) // rounds - self.runs * done // rounds
+        if not count:
+            return
+        for _ in range(self.warmup):
+            self.action()
+        for _ in range(count):
+            start = time.perf_counter()
+            self.action()
+            self.samples.append((time.perf_counter() - start) * 1000)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+
+def interleaved(measures: list[Measure], rounds: int) -> None:
+    """Run every measure's blocks in turn, `rounds` times."""
+    for done in range(rounds):
+        for measure in measures:
+            measure.block(rounds, done)
 
 
 def lab_cycle(topology: Topology) -> Callable[[], None]:
     def run() -> None:
         Lab(topology).start().close()
+
+    return run
+
+
+def floor_cycle(hosts: int) -> Callable[[], None]:
+    """`hosts` namespaces, each with an IPRoute opened inside it, then all released."""
+
+    def run() -> None:
+        namespaces: list[NetNamespace] = []
+        sockets: list[Any] = []  # pyroute2 is untyped
+        try:
+            for i in range(hosts):
+                namespaces.append(NetNamespace.create(f"floor{i}"))
+                with namespaces[-1].entered():
+                    sockets.append(IPRoute())
+        finally:
+            for ipr in sockets:
+                ipr.close()
+            for ns in namespaces:
+                ns.close()
 
     return run
 
@@ -74,10 +131,9 @@ def ip_script(topology: Topology, tag: str) -> list[str]:
     return up + down
 
 
-def script_cycle(topology: Topology, tag: str) -> Callable[[], None]:
+def script_cycle(topology: Topology, tag: str, directory: Path) -> Callable[[], None]:
     """The baseline: a shell script of `ip` commands, one process per step, as people write."""
-    directory = Path(tempfile.mkdtemp(prefix="lab-bench-"))
-    script = directory / "build.sh"
+    script = directory / f"{topology.name}.sh"
     script.write_text("set -e\n" + "\n".join(ip_script(topology, tag)) + "\n")
 
     def run() -> None:
@@ -95,15 +151,42 @@ def remove_leftovers(tag: str) -> None:
             subprocess.run(["ip", "netns", "del", name], check=False)
 
 
+@dataclass
+class Row:
+    """One topology: the lab beside its floor and its ip script."""
+
+    name: str
+    lab: Measure
+    floor: Measure
+    script: Measure
+    target: float | None
+    """The most lab / floor may be, or None when the row is for information."""
+
+    @property
+    def times_floor(self) -> float:
+        return self.lab.median / self.floor.median
+
+    @property
+    def missed(self) -> bool:
+        return self.target is not None and self.times_floor > self.target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=200, help="runs of two-hosts (default 200)")
+    parser.add_argument(
+        "--runs", type=int, default=200, help="runs of two-hosts and of its floor (default 200)"
+    )
     parser.add_argument(
         "--baseline-runs", type=int, default=30, help="runs of the ip script (default 30)"
     )
-    parser.add_argument("--chain-runs", type=int, default=5, help="runs of the chain (default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="rounds the two-hosts runs alternate in (default 10)"
+    )
+    parser.add_argument(
+        "--chain-runs", type=int, default=5, help="runs of each chain measure (default 5)"
+    )
     parser.add_argument("--hosts", type=int, default=100, help="hosts in the chain (default 100)")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -113,36 +196,56 @@ def main() -> int:
         )
         return 2
 
-    two = load("two-hosts")
-    line = chain(args.hosts)
+    with tempfile.TemporaryDirectory(prefix="lab-bench-") as scripts:
+        return measure_and_report(args, Path(scripts))
+
+
+def measure_and_report(args: argparse.Namespace, scripts: Path) -> int:
+    """Measure, print the table, and answer the exit status."""
+    two, line = load("two-hosts"), chain(args.hosts)
     tag = str(os.getpid())
+    rows = [
+        Row(
+            "two-hosts",
+            Measure(lab_cycle(two), args.runs, warmup=3),
+            Measure(floor_cycle(len(two.hosts)), args.runs, warmup=3),
+            Measure(script_cycle(two, tag, scripts), args.baseline_runs, warmup=1),
+            TARGET_TIMES_FLOOR,
+        ),
+        Row(
+            f"chain of {args.hosts}",
+            Measure(lab_cycle(line), args.chain_runs, warmup=1),
+            Measure(floor_cycle(args.hosts), args.chain_runs, warmup=1),
+            # Seconds long, and deleting its namespaces as it goes: no warm-up needed.
+            Measure(script_cycle(line, tag, scripts), args.chain_runs, warmup=0),
+            None,
+        ),
+    ]
     try:
-        rows = [
-            (
-                "two-hosts",
-                median_ms(lab_cycle(two), args.runs),
-                median_ms(script_cycle(two, tag), args.baseline_runs),
-                TARGET_TWO_HOSTS_MS,
-            ),
-            (
-                f"chain of {args.hosts}",
-                median_ms(lab_cycle(line), args.chain_runs, warmup=1),
-                median_ms(script_cycle(line, tag), args.chain_runs, warmup=1),
-                TARGET_CHAIN_MS,
-            ),
-        ]
+        interleaved([rows[0].lab, rows[0].floor, rows[0].script], args.rounds)
+        interleaved([rows[1].lab, rows[1].floor, rows[1].script], args.chain_runs)
     finally:
         remove_leftovers(tag)
+
     print(f"kernel {os.uname().release}, {os.cpu_count()} cores; medians of build + teardown")
-    print("baseline: the same topology as a shell script of `ip` commands, measured now")
-    print(f"{'topology':<14} {'lab ms':>9} {'target':>8} {'baseline ms':>12} {'ratio':>7}")
-    missed = 0
-    for name, lab_ms, base_ms, target in rows:
-        flag = "" if lab_ms <= target else "  MISSED"
-        missed += bool(flag)
-        figures = f"{lab_ms:>9.2f} {target:>8.0f} {base_ms:>12.2f} {base_ms / lab_ms:>6.1f}x"
-        print(f"{name:<14} {figures}{flag}")
-    return 1 if missed else 0
+    print(
+        "floor: the same number of namespaces, each with one IPRoute opened inside, "
+        "created and released"
+    )
+    print("ip script: the same topology as a shell script of `ip` commands")
+    print(
+        f"{'topology':<14} {'lab ms':>9} {'floor ms':>9} {'x floor':>8} {'ip script ms':>13} "
+        f"{'x faster than ip':>17}"
+    )
+    for row in rows:
+        ratio = f"{row.times_floor:.2f}x"
+        faster = f"{row.script.median / row.lab.median:.1f}x"
+        target = "" if row.target is None else f"  (target <= {row.target:g}x floor)"
+        print(
+            f"{row.name:<14} {row.lab.median:>9.2f} {row.floor.median:>9.2f} {ratio:>8} "
+            f"{row.script.median:>13.2f} {faster:>17}{target}{'  MISSED' if row.missed else ''}"
+        )
+    return 1 if any(row.missed for row in rows) else 0
 
 
 if __name__ == "__main__":

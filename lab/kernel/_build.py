@@ -11,16 +11,17 @@ from __future__ import annotations
 import errno
 import itertools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 
 from lab._errors import BuildError
 from lab.kernel._netns import NetNamespace
-from lab.kernel._rtnl import NetlinkError, Rtnetlink
+from lab.kernel._rtnl import Rtnetlink
+from lab.kernel._rtnl_messages import LOOPBACK_INDEX
 from lab.kernel._sysctl import write_sysctl
-from lab.topology._model import Topology
+from lab.topology._model import Endpoint, Topology
 
 _ERRNO_HINTS = {
     errno.EPERM: "lab needs root or a user namespace: see lab.ensure_privileges()",
@@ -30,8 +31,13 @@ _ERRNO_HINTS = {
 }
 
 
-FIRST_VETH_INDEX = 1000
-"""Interface indexes given to the first end of each veth pair (see Rtnetlink.add_veth)."""
+FIRST_INDEX = 1000
+"""The builder gives every interface it makes its own index, counting up from here.
+
+Two reasons: the ends of a veth pair must differ (see Rtnetlink.add_veth),
+and an interface whose index is known needs no lookup to be configured.
+(``lo`` is index 1 in every namespace.)
+"""
 
 _LAB_DEFAULT_SYSCTLS = (
     # Lab addresses are unique by validation, and link-local ones derive from random
@@ -39,10 +45,14 @@ _LAB_DEFAULT_SYSCTLS = (
     ("net.ipv6.conf.all.accept_dad", "0"),
     ("net.ipv6.conf.default.accept_dad", "0"),
 )
-"""Set in every lab namespace before its interfaces exist; a host's own sysctls come later."""
+"""Set in every host's namespace as it is created, before its interfaces exist;
+the host's own sysctls come later."""
 
 READY_TIMEOUT = 5.0
 """Seconds a new lab may take to carry traffic; the kernel usually needs well under 1 ms."""
+
+_READY_POLL = 0.0002
+"""Seconds between two readiness checks."""
 
 _SYSCTL_HINTS = {
     errno.ENOENT: "no network namespace of this kernel has that sysctl: check its name under "
@@ -67,8 +77,8 @@ def _step(
 ) -> Iterator[None]:
     try:
         yield
-    except (NetlinkError, OSError) as error:
-        code = getattr(error, "code", None) or getattr(error, "errno", None) or 0
+    except OSError as error:
+        code = error.errno or 0
         reason = errno.errorcode.get(code, str(code))
         hint = hints.get(code) or _ERRNO_HINTS.get(code, "see the kernel log (dmesg) for details")
         raise BuildError(
@@ -79,104 +89,150 @@ def _step(
 
 def build(topology: Topology, stack: ExitStack) -> BuiltNamespaces:
     """Create `topology`'s namespaces and links; their release goes on `stack`."""
-    made = BuiltNamespaces(hosts={}, bridges={})
-    netlink: dict[str, Rtnetlink] = {}
+    with ExitStack() as sockets:  # netlink sockets: needed only while building
+        builder = _Builder(topology, stack, sockets)
+        builder.namespaces()
+        builder.links()
+        builder.bridges()
+        builder.sysctls()
+        builder.addresses()
+        builder.routes()
+        builder.wait_until_ready()
+    return builder.made
 
-    def step(
-        where: str, what: str, hints: Mapping[int, str] = _ERRNO_HINTS
+
+class _Builder:
+    """One build in progress: what it made, and what it must remember for later steps."""
+
+    def __init__(self, topology: Topology, stack: ExitStack, sockets: ExitStack) -> None:
+        self.topology = topology
+        self.made = BuiltNamespaces(hosts={}, bridges={})
+        self._stack = stack
+        self._sockets = sockets
+        self._netlink: dict[str, Rtnetlink] = {}
+        """By namespace label: a host name, or `bridge_label`."""
+        self._indexes = itertools.count(FIRST_INDEX)
+        self._index: dict[tuple[str, str], int] = {}
+        """(label, interface name) -> the index it was given."""
+        self._must_come_up: dict[str, dict[int, str]] = {}
+        """By label: the interfaces that must be operationally up, index -> name."""
+        self._ipv6: dict[str, set[IPv6Address]] = {}
+        """By label: the IPv6 addresses that must be usable."""
+
+    def _step(
+        self, where: str, what: str, hints: Mapping[int, str] = _ERRNO_HINTS
     ) -> AbstractContextManager[None]:
-        return _step(topology, where, what, hints)
+        return _step(self.topology, where, what, hints)
 
-    with ExitStack() as local:  # netlink sockets: needed only while building
+    def namespaces(self) -> None:
+        """One namespace per host (lo up) and per bridge, each with its netlink socket."""
+        for host in self.topology.hosts:
+            self._namespace(host.name, self.made.hosts, host.name, _LAB_DEFAULT_SYSCTLS)
+            with self._step(host.name, "bringing lo up"):
+                self._netlink[host.name].set_up(LOOPBACK_INDEX)
+        for bridge in self.topology.bridges:
+            self._namespace(bridge_label(bridge.name), self.made.bridges, bridge.name, ())
 
-        def namespace(label: str, into: dict[str, NetNamespace], key: str) -> None:
-            with step(label, "creating its network namespace"):
-                ns = NetNamespace.create(label)
-            stack.callback(ns.close)
+    def _namespace(
+        self,
+        label: str,
+        into: dict[str, NetNamespace],
+        key: str,
+        sysctls: Sequence[tuple[str, str]],
+    ) -> None:
+        with ExitStack() as inside:
+            with self._step(label, "creating its network namespace"):
+                ns = inside.enter_context(NetNamespace.created(label))
+            self._stack.callback(ns.close)
             into[key] = ns
-            with step(label, "opening netlink"):
-                netlink[label] = Rtnetlink(ns)
-            local.callback(netlink[label].close)
-
-        for host in topology.hosts:
-            namespace(host.name, made.hosts, host.name)
-        for bridge in topology.bridges:
-            namespace(bridge_label(bridge.name), made.bridges, bridge.name)
-
-        for host in topology.hosts:
-            with step(host.name, "bringing lo up"):
-                netlink[host.name].set_up("lo")
-            ns = made.hosts[host.name]
-            for name, value in _LAB_DEFAULT_SYSCTLS:
-                with step(host.name, f"setting sysctl {name}={value}"):
+            # The thread is inside the new namespace until this block ends: opening
+            # the socket and writing the sysctls need no setns(2) of their own.
+            with self._step(label, "opening netlink"):
+                self._netlink[label] = Rtnetlink(ns)
+            self._sockets.callback(self._netlink[label].close)
+            for name, value in sysctls:
+                with self._step(label, f"setting sysctl {name}={value}"):
                     write_sysctl(ns, name, value, missing_ok=True)
+        self._must_come_up[label], self._ipv6[label] = {}, set()
 
-        indexes = itertools.count(FIRST_VETH_INDEX)
-        for link in topology.links:
+    def links(self) -> None:
+        for link in self.topology.links:
             a, b = link.a, link.b
-            with step(f"{a.host} {a.ifname}", f"creating the veth pair to {b.host} {b.ifname}"):
-                netlink[a.host].add_veth(
-                    a.ifname, b.ifname, made.hosts[b.host], link.mtu, next(indexes)
-                )
-            with step(f"{b.host} {b.ifname}", "bringing it up"):
-                netlink[b.host].set_up(b.ifname)
+            self._veth(a, b, self.made.hosts[b.host], link.mtu)
+            with self._step(f"{b.host} {b.ifname}", "bringing it up"):
+                self._netlink[b.host].set_up(self._index[b.host, b.ifname])
 
-        for bridge in topology.bridges:
+    def bridges(self) -> None:
+        """Each bridge in its namespace, with one veth pair per port (`portN` on its side)."""
+        for bridge in self.topology.bridges:
             label = bridge_label(bridge.name)
-            with step(label, "creating the bridge"):
-                netlink[label].add_bridge(bridge.name, bridge.mtu)
+            bridge_index = next(self._indexes)
+            with self._step(label, "creating the bridge"):
+                self._netlink[label].add_bridge(bridge.name, bridge_index, bridge.mtu)
             for i, port in enumerate(bridge.ports):
-                peer = f"port{i}"
-                with step(f"{port.host} {port.ifname}", f"creating the veth pair to {label}"):
-                    netlink[port.host].add_veth(
-                        port.ifname, peer, made.bridges[bridge.name], bridge.mtu, next(indexes)
-                    )
-                with step(label, f"adding {peer} to the bridge"):
-                    netlink[label].set_up(peer, master=bridge.name)
+                peer = Endpoint(label, f"port{i}")
+                self._veth(port, peer, self.made.bridges[bridge.name], bridge.mtu)
+                with self._step(label, f"adding {peer.ifname} to the bridge"):
+                    self._netlink[label].set_up(self._index[label, peer.ifname], bridge_index)
 
-        for host in topology.hosts:
+    def _veth(self, a: Endpoint, b: Endpoint, b_netns: NetNamespace, mtu: int | None) -> None:
+        """The veth pair from `a` (up) to `b` (down), made from `a`'s namespace."""
+        a_index, b_index = next(self._indexes), next(self._indexes)
+        with self._step(f"{a.host} {a.ifname}", f"creating the veth pair to {b.host} {b.ifname}"):
+            self._netlink[a.host].add_veth(
+                a.ifname, a_index, peer=b.ifname, peer_index=b_index, peer_netns=b_netns, mtu=mtu
+            )
+        for end, index in ((a, a_index), (b, b_index)):
+            self._index[end.host, end.ifname] = index
+            self._must_come_up[end.host][index] = end.ifname
+
+    def sysctls(self) -> None:
+        """Each host's own sysctls, once its interfaces exist (some are per interface)."""
+        for host in self.topology.hosts:
             hints = {code: hint.format(host=host.name) for code, hint in _SYSCTL_HINTS.items()}
             for name, value in host.sysctls:
-                with step(host.name, f"setting sysctl {name}={value}", hints):
-                    write_sysctl(made.hosts[host.name], name, value)
+                with self._step(host.name, f"setting sysctl {name}={value}", hints):
+                    write_sysctl(self.made.hosts[host.name], name, value)
 
-        for endpoint in topology.endpoints():
+    def addresses(self) -> None:
+        for endpoint in self.topology.endpoints():
+            index = self._index[endpoint.host, endpoint.ifname]
             for address in endpoint.addresses:
-                with step(f"{endpoint.host} {endpoint.ifname}", f"adding address {address}"):
-                    netlink[endpoint.host].add_address(endpoint.ifname, address)
+                with self._step(f"{endpoint.host} {endpoint.ifname}", f"adding address {address}"):
+                    self._netlink[endpoint.host].add_address(index, address)
+                if isinstance(address.ip, IPv6Address):
+                    self._ipv6[endpoint.host].add(address.ip)
 
-        for host in topology.hosts:
+    def routes(self) -> None:
+        for host in self.topology.hosts:
             for route in host.routes:
-                with step(host.name, f"adding route to {route.to} via {route.via}"):
-                    netlink[host.name].add_route(route.to, route.via)
+                with self._step(host.name, f"adding route to {route.to} via {route.via}"):
+                    self._netlink[host.name].add_route(route.to, route.via)
 
-        _wait_until_ready(topology, netlink)
-    return made
-
-
-def _wait_until_ready(topology: Topology, netlink: Mapping[str, Rtnetlink]) -> None:
-    """Return once every interface and address can carry traffic (see _rtnl_reader)."""
-    ipv6 = {
-        label: {a.ip for a in topology.addresses(label) if isinstance(a.ip, IPv6Address)}
-        for label in netlink
-    }
-    ignore = frozenset({"lo", *(bridge.name for bridge in topology.bridges)})
-    pending = set(netlink)
-    deadline = time.monotonic() + READY_TIMEOUT
-    while True:
-        waiting = {
-            label: netlink[label].reader.waiting_for(ipv6[label], ignore) for label in pending
-        }
-        pending = {label for label, what in waiting.items() if what}
-        if not pending:
-            return
-        if time.monotonic() > deadline:
-            detail = "; ".join(f"{label}: {', '.join(waiting[label])}" for label in sorted(pending))
-            raise BuildError(
-                f"building {topology.name} ({topology.source}): not ready after "
-                f"{READY_TIMEOUT} s: {detail}; the kernel's deferred work is stuck (see dmesg)"
-            )
-        time.sleep(0.0002)
+    def wait_until_ready(self) -> None:
+        """Return once every interface and address can carry traffic (see _rtnl_reader)."""
+        pending = set(self._netlink)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            waiting = {
+                label: self._netlink[label].waiting_for(
+                    self._must_come_up[label], self._ipv6[label]
+                )
+                for label in pending
+            }
+            pending = {label for label, what in waiting.items() if what}
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                detail = "; ".join(
+                    f"{label}: {', '.join(waiting[label])}" for label in sorted(pending)
+                )
+                raise BuildError(
+                    f"building {self.topology.name} ({self.topology.source}): not ready after "
+                    f"{READY_TIMEOUT} s: {detail}; the kernel's deferred work is stuck "
+                    "(see dmesg)"
+                )
+            time.sleep(_READY_POLL)
 
 
 def bridge_label(bridge: str) -> str:

@@ -27,7 +27,7 @@ from lab.kernel import _syscalls
 from lab.kernel._mountns import create_mount_namespace
 from lab.kernel._netns import NetNamespace
 from lab.kernel._process import Process, entry_argv
-from lab.kernel._rtnl import Rtnetlink
+from lab.kernel._rtnl_views import RtnlViews
 from lab.kernel._testinfra import NamespaceBackend
 from lab.topology._model import Address, HostSpec
 
@@ -69,7 +69,7 @@ class Host(testinfra.host.Host):  # type: ignore[misc]
 
     def kernel_addresses(self) -> list[str]:
         """The addresses the kernel has on this host's interfaces (lo and link-local too)."""
-        netlink = Rtnetlink(self.netns)
+        netlink = RtnlViews(self.netns)
         try:
             return netlink.addresses()
         finally:

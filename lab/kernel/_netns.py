@@ -10,12 +10,16 @@ everything in it. Nothing appears under /run/netns unless `lab up` pins it.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from lab.kernel import _syscalls
 
 _THREAD_NETNS = "/proc/thread-self/ns/net"
+
+_where = threading.local()
+"""``_where.netns``: the namespace this thread is inside through `created` or `entered`."""
 
 
 def _open_ns(path: str) -> int:
@@ -35,16 +39,29 @@ class NetNamespace:
     @classmethod
     def create(cls, label: str) -> NetNamespace:
         """A new, empty namespace (only a down `lo`); the calling thread stays where it was."""
+        with cls.created(label) as netns:
+            return netns
+
+    @classmethod
+    @contextmanager
+    def created(cls, label: str) -> Iterator[NetNamespace]:
+        """A new namespace, with the calling thread inside it until the block ends.
+
+        What the block does there (open sockets, write sysctls, `entered`)
+        needs no further setns(2). The caller owns the namespace from the
+        first line of the block: an error later in it does not close it.
+        """
         home = _open_ns(_THREAD_NETNS)
         try:
             _syscalls.unshare(_syscalls.CLONE_NEWNET)
             try:
-                fd = _open_ns(_THREAD_NETNS)
+                netns = cls(_open_ns(_THREAD_NETNS), label)
+                with netns._inside():
+                    yield netns
             finally:
                 _syscalls.setns(home, _syscalls.CLONE_NEWNET)
         finally:
             os.close(home)
-        return cls(fd, label)
 
     @classmethod
     def open(cls, path: str, label: str) -> NetNamespace:
@@ -67,16 +84,30 @@ class NetNamespace:
 
         Sockets (netlink, packet, TCP) created in the block belong to this
         namespace for their whole life, whichever thread uses them later.
+        Free when the thread is already inside (in `created` or `entered`).
         """
+        if getattr(_where, "netns", None) is self:
+            yield
+            return
         home = _open_ns(_THREAD_NETNS)
         try:
             _syscalls.setns(self.fd, _syscalls.CLONE_NEWNET)
             try:
-                yield
+                with self._inside():
+                    yield
             finally:
                 _syscalls.setns(home, _syscalls.CLONE_NEWNET)
         finally:
             os.close(home)
+
+    @contextmanager
+    def _inside(self) -> Iterator[None]:
+        outer = getattr(_where, "netns", None)
+        _where.netns = self
+        try:
+            yield
+        finally:
+            _where.netns = outer
 
     def close(self) -> None:
         """Drop our reference; the kernel destroys the namespace when nothing else holds it."""

@@ -1,9 +1,10 @@
 """Raw netlink: a socket inside a namespace, message framing and attributes, in one place.
 
-Three small clients speak netlink without pyroute2, each for one reason of
-speed or coverage: the rtnetlink reader that tells when a new lab is ready
-(`_rtnl_reader`), the sock_diag reader of TCP states and the nfnetlink clients
-of NFQUEUE and nf_tables (`lab.stepping`). They share this framing:
+Small clients speak netlink without pyroute2, each for one reason of speed
+or coverage: the builder's rtnetlink requests and readiness lookups (`_rtnl`,
+`_rtnl_messages`, `_rtnl_reader`), the sock_diag reader of TCP states and the
+nfnetlink clients of NFQUEUE and nf_tables (`lab.stepping`). They share this
+framing:
 
 * a message is ``nlmsghdr`` (length, type, flags, sequence, port; host order)
   and a payload, padded to 4 bytes; a length shorter than the header ends the
@@ -24,7 +25,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from lab.kernel._netns import NetNamespace
@@ -38,6 +39,7 @@ __all__ = [
     "Message",
     "NetlinkSocket",
     "attr",
+    "attribute",
     "attributes",
     "nest",
     "split",
@@ -103,6 +105,18 @@ def attributes(data: bytes, offset: int = 0) -> dict[int, bytes]:
         found[kind & _NLA_TYPE_MASK] = data[offset + _NLATTR.size : offset + length]
         offset += (length + 3) & ~3
     return found
+
+
+def attribute(data: bytes, offset: int, kind: int) -> bytes | None:
+    """The first attribute of type `kind` from `offset` on, or None; stops as soon as found."""
+    while offset + _NLATTR.size <= len(data):
+        length, found = _NLATTR.unpack_from(data, offset)
+        if length < _NLATTR.size:
+            break
+        if found & _NLA_TYPE_MASK == kind:
+            return data[offset + _NLATTR.size : offset + length]
+        offset += (length + 3) & ~3
+    return None
 
 
 class NetlinkSocket:
@@ -182,6 +196,41 @@ class NetlinkSocket:
                 if message.kind == NLMSG_ERROR:
                     raise _os_error(message.error)
                 return message
+
+    def request_ack(self, kind: int, flags: int, body: bytes) -> None:
+        """Send a request of type `kind` asking for an acknowledgement, and wait for it.
+
+        The kernel has carried the request out when send() returns (netlink
+        to the kernel is synchronous); an NLMSG_ERROR answer raises OSError.
+        """
+        seq, request = self.message(kind, flags | NLM_F_ACK, body)
+        self.send(request)
+        self.wait_acks({seq})
+
+    def request_many(self, requests: Sequence[tuple[int, bytes]]) -> list[Message | OSError]:
+        """The answers to several (non-dump) requests sent in one datagram, in their order.
+
+        Each answer is the message the request was answered with, or the
+        OSError its NLMSG_ERROR carried: one failed lookup does not hide the
+        others' answers.
+        """
+        if not requests:
+            return []  # an empty datagram is an error (ENODATA), not an empty answer
+        order: dict[int, int] = {}
+        datagram = []
+        for position, (kind, body) in enumerate(requests):
+            seq, request = self.message(kind, 0, body)
+            order[seq] = position
+            datagram.append(request)
+        self.send(b"".join(datagram))
+        answers: list[Message | OSError | None] = [None] * len(requests)
+        while order:
+            for message in self.read():
+                if message.seq not in order:
+                    continue  # an answer to an earlier, abandoned request
+                error = message.error if message.kind == NLMSG_ERROR else 0
+                answers[order.pop(message.seq)] = _os_error(error) if error else message
+        return [answer for answer in answers if answer is not None]
 
     def wait_acks(self, seqs: set[int], others: list[Message] | None = None) -> None:
         """Block until every request in `seqs` is acknowledged; raise the first error.

@@ -1,124 +1,73 @@
-"""A small typed face on pyroute2's IPRoute, bound to one network namespace.
+"""rtnetlink inside one namespace, for the builder: one raw socket, requests made in `struct`.
 
-pyroute2 is untyped and its call signatures are wide; the builder only needs
-these few operations. The netlink socket is opened inside the namespace, so it
-talks to that namespace whichever thread calls it later.
+The socket is opened inside the namespace, so it talks to that namespace
+whichever thread uses it later. Every request asks for an acknowledgement
+and waits for it, so an error surfaces at the step that caused it. The
+builder names interfaces by the indexes it gave them, so nothing is looked
+up by name; the same socket answers the readiness lookups (`_rtnl_reader`).
 """
 
 from __future__ import annotations
 
-import errno
 import socket
-from typing import Any
-
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from collections.abc import Iterable, Mapping
+from ipaddress import IPv6Address
 
 from lab._addresses import IP
+from lab.kernel import _rtnl_messages as msg
 from lab.kernel._netns import NetNamespace
-from lab.kernel._rtnl_reader import RtnlReader
+from lab.kernel._rawnetlink import NetlinkSocket
+from lab.kernel._rtnl_reader import waiting_for
 from lab.topology._model import Address, Network
 
-IFA_F_NODAD = 0x02
-"""Skip IPv6 duplicate address detection: lab addresses are unique by validation,
-and DAD would keep them unusable ("tentative") for about two seconds."""
-
-__all__ = ["NetlinkError", "Rtnetlink"]
+__all__ = ["Rtnetlink"]
 
 
 class Rtnetlink:
-    """rtnetlink operations inside one namespace."""
+    """rtnetlink requests inside one namespace."""
 
     def __init__(self, netns: NetNamespace) -> None:
-        with netns.entered():
-            self._ipr: Any = IPRoute()
-        try:
-            self.reader = RtnlReader(netns)
-        except BaseException:
-            self._ipr.close()
-            raise
-        self._index: dict[str, int] = {}
+        self._sock = NetlinkSocket(netns, socket.NETLINK_ROUTE)
 
     def close(self) -> None:
-        self._ipr.close()
-        self.reader.close()
-
-    def index(self, ifname: str) -> int:
-        """The interface index of `ifname` (read through the fast reader, then cached)."""
-        if ifname not in self._index:
-            self._index = {name: index for name, (index, _) in self.reader.links().items()}
-        if ifname not in self._index:
-            raise NetlinkError(errno.ENODEV, f"no interface {ifname}")
-        return self._index[ifname]
+        self._sock.close()
 
     def add_veth(
-        self, ifname: str, peer: str, peer_netns: NetNamespace, mtu: int | None, index: int
+        self,
+        ifname: str,
+        index: int,
+        *,
+        peer: str,
+        peer_index: int,
+        peer_netns: NetNamespace,
+        mtu: int | None,
     ) -> None:
-        """A veth pair: `ifname` here (up, interface index `index`), `peer` in `peer_netns`.
+        """A veth pair: `ifname` here (up), `peer` in `peer_netns` (down until `set_up`).
 
-        The peer stays down until set_up. The explicit index matters: in fresh
-        namespaces both ends would get index 2, and the kernel's link watcher
-        treats a device whose peer has its own index as not urgent, delaying its
-        carrier (and so its traffic) by up to a second. With distinct indexes
-        both ends come up at once.
+        The explicit indexes matter: in fresh namespaces both ends would get
+        index 2, and the kernel's link watcher treats a device whose peer has
+        its own index as not urgent, delaying its carrier (and so its
+        traffic) by up to a second. With distinct indexes both ends come up
+        at once.
         """
-        extra = {} if mtu is None else {"mtu": mtu}
-        peer_spec = {"ifname": peer, "net_ns_fd": peer_netns.fd, **extra}
-        self._ipr.link(
-            "add", ifname=ifname, index=index, kind="veth", state="up", peer=peer_spec, **extra
+        body = msg.new_veth(
+            ifname, index, peer=peer, peer_index=peer_index, peer_netns_fd=peer_netns.fd, mtu=mtu
         )
+        self._sock.request_ack(msg.RTM_NEWLINK, msg.CREATE, body)
 
-    def add_bridge(self, ifname: str, mtu: int | None) -> None:
-        extra = {} if mtu is None else {"mtu": mtu}
-        self._ipr.link("add", ifname=ifname, kind="bridge", state="up", **extra)
+    def add_bridge(self, ifname: str, index: int, mtu: int | None) -> None:
+        self._sock.request_ack(msg.RTM_NEWLINK, msg.CREATE, msg.new_bridge(ifname, index, mtu))
 
-    def set_up(self, ifname: str, master: str | None = None) -> None:
-        """Bring `ifname` up, enslaved to bridge `master` if given."""
-        extra = {} if master is None else {"master": self.index(master)}
-        self._ipr.link("set", ifname=ifname, state="up", **extra)
+    def set_up(self, index: int, master: int | None = None) -> None:
+        """Bring interface `index` up, enslaved to the bridge of index `master` if given."""
+        self._sock.request_ack(msg.RTM_NEWLINK, 0, msg.set_link_up(index, master))
 
-    def add_address(self, ifname: str, address: Address) -> None:
-        self._ipr.addr(
-            "add",
-            index=self.index(ifname),
-            address=str(address.ip),
-            prefixlen=address.network.prefixlen,
-            flags=IFA_F_NODAD if address.version == 6 else 0,
-        )
+    def add_address(self, index: int, address: Address) -> None:
+        self._sock.request_ack(msg.RTM_NEWADDR, msg.CREATE, msg.new_address(index, address))
 
     def add_route(self, to: Network, via: IP) -> None:
-        self._ipr.route("add", dst=str(to), gateway=str(via))
+        self._sock.request_ack(msg.RTM_NEWROUTE, msg.CREATE, msg.new_route(to, via))
 
-    def addresses(self) -> list[str]:
-        """Every address the kernel has in this namespace, without prefix."""
-        return [str(a.get_attr("IFA_ADDRESS")) for a in self._ipr.addr("dump")]
-
-    # --- read-only views, for snapshots of a namespace -------------------------
-
-    def describe_links(self) -> list[str]:
-        """One line per interface: name, kind, MTU, up or down."""
-        lines = []
-        for link in self._ipr.link("dump"):
-            info = link.get_attr("IFLA_LINKINFO")
-            kind = info.get_attr("IFLA_INFO_KIND") if info is not None else "-"
-            state = "up" if link["flags"] & 1 else "down"
-            lines.append(
-                f"{link.get_attr('IFLA_IFNAME')} {kind} mtu {link.get_attr('IFLA_MTU')} {state}"
-            )
-        return sorted(lines)
-
-    def describe_addresses(self) -> list[str]:
-        return sorted(
-            f"{a['index']} {a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}"
-            for a in self._ipr.addr("dump")
-        )
-
-    def describe_routes(self) -> list[str]:
-        lines = []
-        for family in (socket.AF_INET, socket.AF_INET6):
-            for r in self._ipr.route("dump", family=family):
-                lines.append(
-                    f"table {r.get_attr('RTA_TABLE')} {r.get_attr('RTA_DST')}/{r['dst_len']} "
-                    f"via {r.get_attr('RTA_GATEWAY')} oif {r.get_attr('RTA_OIF')} type {r['type']}"
-                )
-        return sorted(lines)
+    def waiting_for(self, links: Mapping[int, str], ipv6: Iterable[IPv6Address]) -> list[str]:
+        """What keeps this namespace from carrying traffic yet; [] when ready (`_rtnl_reader`)."""
+        return waiting_for(self._sock, links, ipv6)

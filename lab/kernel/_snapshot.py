@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from lab.kernel._netns import NetNamespace
-from lab.kernel._rtnl import Rtnetlink
+from lab.kernel._rtnl_views import RtnlViews
 
 # Counters and clocks that move on their own, whatever anybody does.
 _VOLATILE_SYSCTLS = frozenset({"net/ipv4/tcp_fastopen_key", "net/ipv6/route/flush"})
@@ -91,7 +91,7 @@ def take_snapshot() -> MachineSnapshot:
     """Snapshot the machine's namespace (as root; inside a user namespace, our own)."""
     ns = _host_netns()
     try:
-        netlink = Rtnetlink(ns)
+        netlink = RtnlViews(ns)
         try:
             links, addresses, routes = (
                 netlink.describe_links(),

@@ -7,6 +7,8 @@ namespace's value and can never touch the host's.
 
 from __future__ import annotations
 
+import os
+
 from lab.kernel._netns import NetNamespace
 
 
@@ -19,11 +21,15 @@ def write_sysctl(netns: NetNamespace, name: str, value: str, *, missing_ok: bool
     """Set `name` in `netns`; with `missing_ok`, a sysctl this kernel lacks is no error."""
     with netns.entered():
         try:
-            with open(sysctl_path(name), "w") as f:
-                f.write(value)
+            fd = os.open(sysctl_path(name), os.O_WRONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             if not missing_ok:
                 raise
+            return
+        try:
+            os.write(fd, value.encode())  # one write(2), as `sysctl -w` does; no file object
+        finally:
+            os.close(fd)
 
 
 def read_sysctl(netns: NetNamespace, name: str) -> str:
