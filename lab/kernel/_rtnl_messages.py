@@ -4,12 +4,16 @@ Each function returns the body of one request (what follows ``nlmsghdr``),
 packed with `struct` in host order as ``<linux/rtnetlink.h>`` lays it out;
 the constant says which message type it goes with. The requests are the
 ones pyroute2's IPRoute sent before (same attributes, same flags, routes
-with protocol ``static``), which tests/test_rtnl_messages.py checks by
-decoding them with pyroute2's own message classes.
+with protocol ``static``), which tests/pure/test_rtnl_messages.py checks by
+decoding them with pyroute2's own message classes: pyroute2 stays the
+reference for what the kernel headers say.
 
 Why not pyroute2 itself: IPRoute 0.9 runs an asyncio event loop for every
 call (and its own sockets and epoll per namespace), which cost about 3 ms of
-a 5.5 ms two-hosts build; packing a request here takes a few microseconds.
+a 5.5 ms two-hosts build. Encoding with pyroute2's message classes over our
+own socket was measured too: 20-140 us a message (a veth 140 us, an address
+65 us, against 3-10 us packed here), about 1 ms more per two-hosts build,
+which put it at 1.8x the kernel's floor instead of 1.3x.
 """
 
 from __future__ import annotations

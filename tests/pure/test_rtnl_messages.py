@@ -1,18 +1,16 @@
-"""The builder's rtnetlink requests, read back by pyroute2's message classes; the readiness reader.
+"""The builder's rtnetlink requests, read back by pyroute2's message classes.
 
 The requests are packed by hand (lab.kernel._rtnl_messages); pyroute2's
 parsers are an independent reading of the same kernel headers, so each test
-packs one request and checks every field pyroute2 finds in it. The last
-tests ask a running lab's kernel what the builder waits for.
+packs one request and checks every field pyroute2 finds in it. What the
+kernel makes of them is tests/kernel/test_lab.py's business.
 """
 
 from __future__ import annotations
 
-import errno
-import os
 import socket
 import struct
-from ipaddress import IPv6Address, ip_address, ip_interface, ip_network
+from ipaddress import ip_address, ip_interface, ip_network
 from typing import Any
 
 import pytest
@@ -20,10 +18,8 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from lab import Lab
 from lab.kernel import _rtnl_messages as msg
-from lab.kernel._rawnetlink import NetlinkSocket, attr, attribute
-from lab.kernel._rtnl_reader import waiting_for
+from lab.kernel._rawnetlink import attr, attribute
 
 
 def decoded(parser: Any, kind: int, body: bytes) -> Any:
@@ -124,26 +120,3 @@ def test_attribute_finds_the_first_of_its_type_and_ignores_flag_bits() -> None:
     assert attribute(data, 4, 3) == b"eth0\0"
     assert attribute(data, 4, 4) is None
     assert attribute(b"\0\0\0\0" + attr(3, b"x"), 0, 3) is None  # a zero length ends the list
-
-
-@pytest.mark.kernel
-def test_a_started_lab_waits_for_nothing(lab: Lab) -> None:
-    client = lab["client"]
-    eth0 = client.call(socket.if_nametoindex, "eth0")
-    ipv6 = {a.ip for a in client.addresses if isinstance(a.ip, IPv6Address)}
-    sock = NetlinkSocket(client.netns, socket.NETLINK_ROUTE)
-    try:
-        assert waiting_for(sock, {eth0: "eth0"}, ipv6) == []
-    finally:
-        sock.close()
-
-
-@pytest.mark.kernel
-def test_the_reader_names_what_is_missing(lab: Lab) -> None:
-    sock = NetlinkSocket(lab["client"].netns, socket.NETLINK_ROUTE)
-    try:
-        waiting = waiting_for(sock, {4242: "eth9"}, {IPv6Address("2001:db8::99")})
-    finally:
-        sock.close()
-    no_device = os.strerror(errno.ENODEV)
-    assert waiting == [f"eth9 is missing ({no_device})", "2001:db8::99 has no local route yet"]
