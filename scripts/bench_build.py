@@ -8,10 +8,12 @@ For two-hosts and for a chain of --hosts hosts (default 100), medians of:
   lab        Lab(topology).start().close(), in this process;
   floor      as many namespaces, each with one pyroute2 netlink socket (IPRoute
              opened inside it), created and released: what any builder pays
-             before it configures anything;
+             before it configures anything (the target is against this one);
+  bare       as many namespaces, each with one raw netlink socket: the stricter
+             floor, since the lab itself no longer opens IPRoute (~0.5 ms each);
   ip script  the same topology as a shell script of `ip` commands, one process
              per step, as people write it;
-and the ratios lab / floor and ip script / lab. The three alternate in rounds,
+and the ratios lab / floor, lab / bare and ip script / lab. The three alternate in rounds,
 so a load that comes and goes weighs on all alike. Each block starts with
 untimed runs of its own kind: the kernel frees a namespace after close returns
 (holding the rtnl lock for a while), and a measure should pay for the cleanup
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +43,7 @@ from pyroute2 import IPRoute
 
 from lab import Lab, Topology, load
 from lab.kernel import NetNamespace
+from lab.kernel._rawnetlink import NetlinkSocket
 from lab.topology import chain
 
 TARGET_TIMES_FLOOR = 2.0
@@ -106,6 +110,25 @@ def floor_cycle(hosts: int) -> Callable[[], None]:
     return run
 
 
+def bare_cycle(hosts: int) -> Callable[[], None]:
+    """`hosts` namespaces, each with a raw rtnetlink socket opened inside it, then released."""
+
+    def run() -> None:
+        namespaces: list[NetNamespace] = []
+        sockets: list[NetlinkSocket] = []
+        try:
+            for i in range(hosts):
+                namespaces.append(NetNamespace.create(f"bare{i}"))
+                sockets.append(NetlinkSocket(namespaces[-1], socket.NETLINK_ROUTE))
+        finally:
+            for sock in sockets:
+                sock.close()
+            for ns in namespaces:
+                ns.close()
+
+    return run
+
+
 def ip_script(topology: Topology, tag: str) -> list[str]:
     """The `ip` command lines that build `topology` as the lab does, then delete it."""
     ns = {h.name: f"labbench-{tag}-{h.name}" for h in topology.hosts}
@@ -158,6 +181,7 @@ class Row:
     name: str
     lab: Measure
     floor: Measure
+    bare: Measure
     script: Measure
     target: float | None
     """The most lab / floor may be, or None when the row is for information."""
@@ -209,6 +233,7 @@ def measure_and_report(args: argparse.Namespace, scripts: Path) -> int:
             "two-hosts",
             Measure(lab_cycle(two), args.runs, warmup=3),
             Measure(floor_cycle(len(two.hosts)), args.runs, warmup=3),
+            Measure(bare_cycle(len(two.hosts)), args.runs, warmup=3),
             Measure(script_cycle(two, tag, scripts), args.baseline_runs, warmup=1),
             TARGET_TIMES_FLOOR,
         ),
@@ -216,14 +241,15 @@ def measure_and_report(args: argparse.Namespace, scripts: Path) -> int:
             f"chain of {args.hosts}",
             Measure(lab_cycle(line), args.chain_runs, warmup=1),
             Measure(floor_cycle(args.hosts), args.chain_runs, warmup=1),
+            Measure(bare_cycle(args.hosts), args.chain_runs, warmup=1),
             # Seconds long, and deleting its namespaces as it goes: no warm-up needed.
             Measure(script_cycle(line, tag, scripts), args.chain_runs, warmup=0),
             None,
         ),
     ]
     try:
-        interleaved([rows[0].lab, rows[0].floor, rows[0].script], args.rounds)
-        interleaved([rows[1].lab, rows[1].floor, rows[1].script], args.chain_runs)
+        for row, rounds in zip(rows, (args.rounds, args.chain_runs), strict=True):
+            interleaved([row.lab, row.floor, row.bare, row.script], rounds)
     finally:
         remove_leftovers(tag)
 
@@ -232,18 +258,21 @@ def measure_and_report(args: argparse.Namespace, scripts: Path) -> int:
         "floor: the same number of namespaces, each with one IPRoute opened inside, "
         "created and released"
     )
+    print("bare: the same number of namespaces, each with one raw netlink socket")
     print("ip script: the same topology as a shell script of `ip` commands")
     print(
-        f"{'topology':<14} {'lab ms':>9} {'floor ms':>9} {'x floor':>8} {'ip script ms':>13} "
-        f"{'x faster than ip':>17}"
+        f"{'topology':<14} {'lab ms':>9} {'floor ms':>9} {'x floor':>8} {'bare ms':>8} "
+        f"{'x bare':>7} {'ip script ms':>13} {'x faster than ip':>17}"
     )
     for row in rows:
         ratio = f"{row.times_floor:.2f}x"
+        bare = f"{row.lab.median / row.bare.median:.2f}x"
         faster = f"{row.script.median / row.lab.median:.1f}x"
         target = "" if row.target is None else f"  (target <= {row.target:g}x floor)"
         print(
             f"{row.name:<14} {row.lab.median:>9.2f} {row.floor.median:>9.2f} {ratio:>8} "
-            f"{row.script.median:>13.2f} {faster:>17}{target}{'  MISSED' if row.missed else ''}"
+            f"{row.bare.median:>8.2f} {bare:>7} {row.script.median:>13.2f} {faster:>17}"
+            f"{target}{'  MISSED' if row.missed else ''}"
         )
     return 1 if any(row.missed for row in rows) else 0
 
