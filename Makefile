@@ -49,10 +49,11 @@ lab: $(STAMP) ## The main job: verify the documented TCP tables on this kernel (
 test: lint ## Everything: ruff, mypy, then pytest -n 2 (the CI job).
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint and format check) and mypy only.
+lint: $(STAMP) ## ruff (lint and format check), mypy, and the import layers (lint-imports).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP) ## Run scripts/bench_build.py (how long topologies take to build).
 	$(BIN)/python scripts/bench_build.py

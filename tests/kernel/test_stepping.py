@@ -26,7 +26,11 @@ CLIENT, SERVER = Role.CLIENT, Role.SERVER
 
 
 class Conversation:
-    """A client and a server socket driven through a Stepper; non-blocking, so nothing waits."""
+    """A client and a server socket driven through a Stepper; non-blocking, so nothing waits.
+
+    The raw stepper API as a user drives it, on purpose: the scenario runner
+    (`lab.stepping.ScenarioSockets`) is tested through `lab check` instead.
+    """
 
     def __init__(self, lab: Lab, stepper: Stepper, version: int, sockets: ExitStack) -> None:
         self.stepper = stepper
