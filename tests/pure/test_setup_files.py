@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from support import REPO
 
-# Make passes its jobserver and flags down through the environment; a make started
-# from a test run under `make test` must not inherit them.
-_MAKE_ENV_VARS = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+# Make passes its jobserver, flags and command-line variables (PYTEST_ARGS=...) down
+# through the environment; a make started from a test run under `make test` must not
+# inherit them.
+_MAKE_ENV_VARS = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTEST_ARGS")
 
 REQUIRED_PACKAGES = (
     "iproute2",
