@@ -41,7 +41,7 @@ from lab.tcp._spec import (
     Spec,
     Timer,
 )
-from lab.topology._names import sysctl_name, sysctl_value
+from lab.topology._names import sysctl_table
 
 __all__ = ["START", "read_spec"]
 
@@ -276,14 +276,7 @@ TIMERS: Final = Key(
     default(()),
 )
 SYSCTLS: Final = Key(
-    "sysctls",
-    mapping_of(
-        sysctl_name,
-        sysctl_value,
-        "a mapping of sysctl name to value",
-        "write e.g. sysctls: {net.ipv4.tcp_autocorking: 0}",
-    ),
-    default(()),
+    "sysctls", sysctl_table("write e.g. sysctls: {net.ipv4.tcp_autocorking: 0}"), default(())
 )
 _SCENARIO: Final = Shape(
     "a scenario: a mapping with title:, setup:, script:, timers: and sysctls:",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from lab._reader import BOOLEAN_HINT, At, describe_value, text
+from lab._reader import BOOLEAN_HINT, At, Reader, describe_value, mapping_of, text
 
 _SIMPLE_NAME: Final = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _TOPOLOGY_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
@@ -128,3 +128,8 @@ def sysctl_value(value: object, at: At) -> str:
     if not written.strip() or "\n" in written:
         raise at.error(f"{written!r} is empty or spans several lines", fix)
     return written
+
+
+def sysctl_table(example: str) -> Reader[tuple[tuple[str, str], ...]]:
+    """A reader of ``sysctls:`` mappings (name to value), whose fix shows `example`."""
+    return mapping_of(sysctl_name, sysctl_value, "a mapping of sysctl name to value", example)

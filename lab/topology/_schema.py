@@ -50,8 +50,7 @@ from lab.topology._names import (
     host_name,
     host_reference,
     interface_name,
-    sysctl_name,
-    sysctl_value,
+    sysctl_table,
     topology_name,
 )
 from lab.topology._ranges import destination, gateway, interface_address
@@ -257,16 +256,7 @@ ROUTES: Final = Key(
     list_of(ROUTE, "a list of routes", "write e.g. routes: [{to: default, via: 192.0.2.254}]"),
     default(()),
 )
-SYSCTLS: Final = Key(
-    "sysctls",
-    mapping_of(
-        sysctl_name,
-        sysctl_value,
-        "a mapping of sysctl name to value",
-        "write e.g. {net.ipv4.tcp_ecn: 1}",
-    ),
-    default(()),
-)
+SYSCTLS: Final = Key("sysctls", sysctl_table("write e.g. {net.ipv4.tcp_ecn: 1}"), default(()))
 _HOST_OPTIONS: Final = Shape(
     "the host's options: a mapping with router:, routes: and sysctls:",
     (ROUTER, ROUTES, SYSCTLS),
