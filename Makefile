@@ -58,8 +58,9 @@ lint: $(STAMP) ## ruff (lint and format check), mypy, and the import layers (lin
 bench: $(STAMP) ## Run scripts/bench_build.py (how long topologies take to build).
 	$(BIN)/python scripts/bench_build.py
 
-chaos: $(STAMP) ## Run scripts/chaos.py (reliability checks).
+chaos: $(STAMP) ## Reliability: kill the suite, and lab programs' starters, at random; count leftovers.
 	$(BIN)/python scripts/chaos.py
+	$(BIN)/python scripts/killed_parent.py
 
 repeat: $(STAMP) ## Run lab check 20 times in a row and count the passes (scripts/repeat.py).
 	$(BIN)/python scripts/repeat.py --times 20 -- $(BIN)/lab check
