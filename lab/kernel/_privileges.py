@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import os
 import threading
+from pathlib import Path
 
 from lab._errors import PrivilegeError
 from lab.kernel import _syscalls
@@ -28,10 +29,46 @@ class Privilege(enum.Enum):
     """Root inside a user namespace of its own: labs work, `lab up` does not."""
 
 
-_FIX = (
-    "run as root (sudo make test), or let unprivileged users create user namespaces: "
-    "sysctl -w kernel.unprivileged_userns_clone=1 (Debian) and user.max_user_namespaces=10000"
+_RESTRICTIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "kernel/apparmor_restrict_unprivileged_userns",
+        "1",
+        "AppArmor restricts unprivileged user namespaces on this machine (Ubuntu 23.10 and "
+        "later, GitHub's ubuntu-24.04 runners included): run as root (sudo), or lift the "
+        "restriction with sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0",
+    ),
+    (
+        "kernel/unprivileged_userns_clone",
+        "0",
+        "this kernel forbids unprivileged user namespaces: run as root (sudo make test), or "
+        "allow them with sudo sysctl -w kernel.unprivileged_userns_clone=1",
+    ),
+    (
+        "user/max_user_namespaces",
+        "0",
+        "this machine allows no user namespaces: run as root (sudo make test), or allow them "
+        "with sudo sysctl -w user.max_user_namespaces=10000",
+    ),
 )
+"""Sysctls that forbid unprivileged user namespaces: (path under /proc/sys, value, fix)."""
+
+_FIX_IN_GENERAL = (
+    "run as root (sudo make test), or let unprivileged users create user namespaces "
+    "(on Debian: sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 23.10 and later: "
+    "kernel.apparmor_restrict_unprivileged_userns=0; everywhere: user.max_user_namespaces > 0)"
+)
+
+
+def namespace_fix(proc_sys: Path = Path("/proc/sys")) -> str:
+    """How to get the right to build labs here: the restriction this machine has, if one is set."""
+    for name, forbidding, fix in _RESTRICTIONS:
+        try:
+            if (proc_sys / name).read_text().strip() == forbidding:
+                return fix
+        except OSError:
+            continue  # this kernel has no such sysctl
+    return _FIX_IN_GENERAL
+
 
 _state: Privilege | None = None
 
@@ -47,13 +84,14 @@ def enter_user_namespace() -> None:
         raise PrivilegeError(
             "lab cannot enter a user namespace from a process that already runs "
             f"{_thread_count()} threads; call lab.ensure_privileges() before starting threads, "
-            f"or {_FIX}"
+            f"or {namespace_fix()}"
         )
     try:
         _syscalls.unshare(_syscalls.CLONE_NEWUSER | _syscalls.CLONE_NEWNS | _syscalls.CLONE_NEWNET)
     except OSError as error:
         raise PrivilegeError(
-            f"this kernel refused an unprivileged user namespace ({error.strerror}); {_FIX}"
+            f"this kernel refused an unprivileged user namespace ({error.strerror}); "
+            f"{namespace_fix()}"
         ) from error
     with open("/proc/self/setgroups", "w") as f:
         f.write("deny")
@@ -85,10 +123,12 @@ def ensure_privileges(*, allow_user_namespace: bool = True) -> Privilege:
         _state = Privilege.USER_NAMESPACE if in_user_namespace() else Privilege.ROOT
         return _state
     if not allow_user_namespace:
-        raise PrivilegeError(f"this process may not create network namespaces; {_FIX}")
+        raise PrivilegeError(f"this process may not create network namespaces; {namespace_fix()}")
     enter_user_namespace()
     if not _can_create_netns():  # pragma: no cover - kernel-specific refusal
-        raise PrivilegeError(f"even inside a user namespace no network namespace; {_FIX}")
+        raise PrivilegeError(
+            f"even inside a user namespace no network namespace; {namespace_fix()}"
+        )
     _state = Privilege.USER_NAMESPACE
     return _state
 
