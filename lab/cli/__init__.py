@@ -1,0 +1,52 @@
+"""The `lab` command: a thin edge over the library.
+
+    lab check [--json FILE]      verify the documented TCP tables, segment by segment
+    lab show [TOPOLOGY]          hosts, links, addresses (no TOPOLOGY: list them)
+    lab demo [TOPOLOGY]          build, one real TCP exchange, both ends' ss, tear down
+    lab up TOPOLOGY [--name N]   build and keep it, for interactive exercises (root)
+    lab ls                       labs that are up
+    lab exec [--lab N] HOST -- CMD ...
+    lab down [NAME]              take a lab down
+    lab cleanup                  remove whatever a crashed `lab up` left
+
+Bad input prints one line on stderr and exits with status 2.
+
+One module per group of verbs: `_check_command` (lab check) and
+`_lab_commands` (the labs: show, demo, up, ls, exec, down, cleanup); this
+module holds the parser and the one place errors become exit statuses.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from lab._errors import LabError
+from lab.cli import _check_command, _lab_commands
+from lab.cli._parser import EXIT_USAGE, Parser, UsageError
+
+__all__ = ["main"]
+
+
+def _parser() -> Parser:
+    parser = Parser(prog="lab", description="Network-namespace labs for checking TCP behaviour.")
+    sub = parser.add_subparsers(dest="verb", required=True, parser_class=Parser)
+    _lab_commands.add_show_and_demo(sub)
+    _check_command.add_check(sub)
+    _lab_commands.add_lab_verbs(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        status: int = args.run(args)
+    except (UsageError, LabError) as error:
+        print(f"lab: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`lab check`: the documented TCP tables verified on this kernel, as a command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lab._addresses import Family
+from lab._check import run_check
+from lab.cli._parser import add_verb
+from lab.kernel._privileges import ensure_privileges
+from lab.topology import DEFAULT_TOPOLOGY
+
+
+def run(args: argparse.Namespace) -> int:
+    ensure_privileges()
+    pcap_dir = Path(args.pcap_dir) if args.pcap_dir else Path(tempfile.mkdtemp(prefix="lab-check-"))
+    result = run_check(
+        args.topology,
+        scenarios=args.scenario,
+        families=args.family or tuple(Family),
+        spec=Path(args.spec) if args.spec else None,
+        pcap_dir=pcap_dir,
+        strict_flags=args.strict_flags,
+        wait_timers=args.wait_timers,
+        stepping=not args.no_stepping,
+    )
+    print(result.report())
+    print(
+        f"\n{result.kernel}; {len(result.runs)} runs in {result.seconds:.2f} s; pcaps in {pcap_dir}"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        print(f"JSON written to {args.json}")
+    return 0 if result.ok else 1
+
+
+def add_check(sub: Any) -> None:
+    """The `check` verb and its options."""
+    p = add_verb(
+        sub, "check", run, "verify the documented TCP tables on the kernel, segment by segment"
+    )
+    p.add_argument(
+        "--topology", default=DEFAULT_TOPOLOGY, help=f"where to run (default: {DEFAULT_TOPOLOGY})"
+    )
+    p.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
+    p.add_argument("--family", action="append", choices=("IPv4", "IPv6"), help="only this family")
+    p.add_argument("--spec", help="a tables file of your own (default: the packaged one)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--pcap-dir", metavar="DIR", help="where pcaps go (default: a new temp dir)")
+    p.add_argument(
+        "--strict-flags", action="store_true", help="extra flags on a segment fail the step"
+    )
+    p.add_argument("--wait-timers", action="store_true", help="wait TIME-WAIT out for real (60 s)")
+    p.add_argument(
+        "--no-stepping",
+        action="store_true",
+        help="plain mode: hold nothing, and report the documented states it could not see",
+    )
