@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from lab.tcp._spec import Action, Scenario, Spec
 from lab.tcp._spec_load import load_spec
 from lab.tcp._verdict import ScenarioVerdict, judge
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
+from lab.topology._ends import Ends, choose_ends, shared_families
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,14 @@ class CheckResult:
     verdicts: tuple[ScenarioVerdict, ...]
     kernel: str
     seconds: float
+    client: str = "client"
+    """The host that played the client."""
+    server: str = "server"
+    """The host that played the server."""
+    families: tuple[Family, ...] = tuple(Family)
+    """The families that ran."""
+    left_out: dict[Family, str] = field(default_factory=dict)
+    """Families not run because the ends do not share them, and why."""
 
     @property
     def ok(self) -> bool:
@@ -125,57 +134,173 @@ class CheckResult:
             render_scenario(v, pcap=self.pcaps.get(v.id)) + _ss_block(r)
             for v, r in zip(self.verdicts, self.runs, strict=True)
         ]
-        return "\n\n".join([*tables, render_summary(self.verdicts, self.coverage)])
+        left_out = {str(family): why for family, why in self.left_out.items()}
+        summary = render_summary(self.verdicts, self.coverage, left_out=left_out)
+        return "\n\n".join([*tables, summary])
 
     def to_json(self) -> dict[str, object]:
         data = to_json(self.verdicts, kernel=self.kernel, pcaps=self.pcaps, coverage=self.coverage)
         for scenario, run in zip(data["scenarios"], self.runs, strict=True):  # type: ignore[call-overload]
             scenario["ss"] = run.ss
         data["topology"] = self.topology.name
+        data["client"] = self.client
+        data["server"] = self.server
+        data["families"] = [str(f) for f in self.families]
+        data["left_out"] = {str(family): why for family, why in self.left_out.items()}
         data["seconds"] = round(self.seconds, 3)
         return data
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """What a `lab check` will run, every input checked: nothing is built yet."""
+
+    spec: Spec
+    topology: Topology
+    scenarios: tuple[Scenario, ...]
+    ends: Ends
+    families: tuple[Family, ...]
+    left_out: dict[Family, str] = field(default_factory=dict)
+    """Families the ends do not share, and why (empty when the families were asked for)."""
+
+    @property
+    def runs(self) -> tuple[tuple[Scenario, Family], ...]:
+        """Each scenario over each family, in the order they run."""
+        return tuple((s, f) for s in self.scenarios for f in self.families)
+
+
+def plan_check(
+    topology: Topology | str = DEFAULT_TOPOLOGY,
+    *,
+    scenarios: Sequence[str] | None = None,
+    families: Sequence[Family | str] | None = None,
+    client: str | None = None,
+    server: str | None = None,
+    spec: Spec | Path | None = None,
+) -> CheckPlan:
+    """Read and check the inputs of a check (see `run_check`); raises LabError on bad input."""
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    topo = topology if isinstance(topology, Topology) else load(topology)
+    chosen = _scenarios(loaded, scenarios or list(loaded.scenarios))
+    for scenario in chosen:
+        _check_verbs(scenario, loaded.source)
+    ends = choose_ends(topo, client, server)
+    shared, left_out = shared_families(topo, ends)
+    return CheckPlan(
+        loaded,
+        topo,
+        tuple(chosen),
+        ends,
+        _families(topo, ends, shared, left_out, families),
+        left_out if families is None else {},
+    )
 
 
 def run_check(
     topology: Topology | str = DEFAULT_TOPOLOGY,
     *,
     scenarios: Sequence[str] | None = None,
-    families: Sequence[Family | str] = tuple(Family),
+    families: Sequence[Family | str] | None = None,
+    client: str | None = None,
+    server: str | None = None,
     spec: Spec | Path | None = None,
-    pcap_dir: Path,
+    pcap_dir: Path | None = None,
     strict_flags: bool = False,
     wait_timers: bool = False,
     stepping: bool = True,
 ) -> CheckResult:
-    """Run the documented scenarios on the kernel and judge them."""
-    start = time.monotonic()
-    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
-    topo = topology if isinstance(topology, Topology) else load(topology)
-    chosen = _scenarios(loaded, scenarios or list(loaded.scenarios))
-    for scenario in chosen:
-        _check_verbs(scenario, loaded.source)
-    parsed = [Family.parse(f) for f in families]
-    pcap_dir.mkdir(parents=True, exist_ok=True)
-    checks = []
-    for scenario in chosen:
-        for family in parsed:
-            with Lab(topo) as lab:
-                checks.append(
-                    check_scenario(
-                        lab,
-                        scenario,
-                        family=family,
-                        pcap=pcap_dir / f"{scenario.name}-{family.lower()}.pcap",
-                        strict_flags=strict_flags,
-                        wait_timers=wait_timers,
-                        stepping=stepping,
-                    )
-                )
-    runs = [c.run for c in checks]
-    verdicts = [c.verdict for c in checks]
-    return CheckResult(
-        loaded, topo, tuple(runs), tuple(verdicts), _kernel(), time.monotonic() - start
+    """Run the documented scenarios on the kernel and judge them.
+
+    `client` and `server` name the hosts that play the roles (by default
+    ``client`` and ``server``, else the first two hosts that share a link);
+    `families` defaults to every family both have, and naming one they lack
+    is an error. Each run's pcap goes to `pcap_dir` (none without it).
+    """
+    plan = plan_check(
+        topology, scenarios=scenarios, families=families, client=client, server=server, spec=spec
     )
+    return run_plan(
+        plan,
+        pcap_dir=pcap_dir,
+        strict_flags=strict_flags,
+        wait_timers=wait_timers,
+        stepping=stepping,
+    )
+
+
+def run_plan(
+    plan: CheckPlan,
+    *,
+    pcap_dir: Path | None = None,
+    strict_flags: bool = False,
+    wait_timers: bool = False,
+    stepping: bool = True,
+) -> CheckResult:
+    """Run a checked plan (`plan_check`): one fresh lab per scenario and family."""
+    start = time.monotonic()
+    if pcap_dir is not None:
+        pcap_dir.mkdir(parents=True, exist_ok=True)
+    checks = []
+    for scenario, family in plan.runs:
+        with Lab(plan.topology) as lab:
+            checks.append(
+                check_scenario(
+                    lab,
+                    scenario,
+                    family=family,
+                    client=plan.ends.client,
+                    server=plan.ends.server,
+                    pcap=_pcap(pcap_dir, scenario, family),
+                    strict_flags=strict_flags,
+                    wait_timers=wait_timers,
+                    stepping=stepping,
+                )
+            )
+    return CheckResult(
+        plan.spec,
+        plan.topology,
+        tuple(c.run for c in checks),
+        tuple(c.verdict for c in checks),
+        _kernel(),
+        time.monotonic() - start,
+        client=plan.ends.client,
+        server=plan.ends.server,
+        families=plan.families,
+        left_out=plan.left_out,
+    )
+
+
+def _pcap(directory: Path | None, scenario: Scenario, family: Family) -> Path | None:
+    """Where one run's pcap goes: ``DIR/open-ipv4.pcap``."""
+    return None if directory is None else directory / f"{scenario.name}-{family.lower()}.pcap"
+
+
+def _families(
+    topology: Topology,
+    ends: Ends,
+    shared: tuple[Family, ...],
+    left_out: dict[Family, str],
+    asked: Sequence[Family | str] | None,
+) -> tuple[Family, ...]:
+    """The families to run: those asked for (each one the ends share), else all they share."""
+    if asked is None:
+        if not shared:
+            raise LabError(
+                f"{ends.client} and {ends.server} share no address family in topology "
+                f"{topology.name} ({topology.source}): {'; '.join(left_out.values())}; "
+                "choose two hosts with addresses of the same family"
+            )
+        return shared
+    parsed = tuple(dict.fromkeys(Family.parse(f) for f in asked))
+    for family in parsed:
+        if family in left_out:
+            have = ", ".join(shared) or "none"
+            raise LabError(
+                f"{family} cannot run between {ends.client} and {ends.server} in topology "
+                f"{topology.name} ({topology.source}): {left_out[family]}; the families they "
+                f"share: {have}; leave the family out, or choose hosts that have {family}"
+            )
+    return parsed
 
 
 def _scenarios(spec: Spec, names: Sequence[str]) -> list[Scenario]:

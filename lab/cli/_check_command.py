@@ -8,21 +8,25 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lab._addresses import Family
-from lab._check import run_check
+from lab._check import plan_check, run_plan
 from lab.cli._parser import add_verb
 from lab.kernel._privileges import ensure_privileges
 from lab.topology import DEFAULT_TOPOLOGY
 
 
 def run(args: argparse.Namespace) -> int:
-    ensure_privileges()
-    pcap_dir = Path(args.pcap_dir) if args.pcap_dir else Path(tempfile.mkdtemp(prefix="lab-check-"))
-    result = run_check(
+    plan = plan_check(
         args.topology,
         scenarios=args.scenario,
-        families=args.family or tuple(Family),
+        families=args.family,
+        client=args.client,
+        server=args.server,
         spec=Path(args.spec) if args.spec else None,
+    )
+    ensure_privileges()
+    pcap_dir = Path(args.pcap_dir) if args.pcap_dir else Path(tempfile.mkdtemp(prefix="lab-check-"))
+    result = run_plan(
+        plan,
         pcap_dir=pcap_dir,
         strict_flags=args.strict_flags,
         wait_timers=args.wait_timers,
@@ -46,8 +50,21 @@ def add_check(sub: Any) -> None:
     p.add_argument(
         "--topology", default=DEFAULT_TOPOLOGY, help=f"where to run (default: {DEFAULT_TOPOLOGY})"
     )
+    p.add_argument(
+        "--client",
+        help="host that connects (default: client, else the first host that shares a link)",
+    )
+    p.add_argument(
+        "--server",
+        help="host that listens (default: server, else the first host on the client's links)",
+    )
     p.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
-    p.add_argument("--family", action="append", choices=("IPv4", "IPv6"), help="only this family")
+    p.add_argument(
+        "--family",
+        action="append",
+        choices=("IPv4", "IPv6"),
+        help="only this family (default: every family both ends have)",
+    )
     p.add_argument("--spec", help="a tables file of your own (default: the packaged one)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--pcap-dir", metavar="DIR", help="where pcaps go (default: a new temp dir)")

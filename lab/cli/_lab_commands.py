@@ -7,7 +7,6 @@ import os
 import shutil
 from typing import Any
 
-from lab._errors import LabError
 from lab.cli._parser import UsageError, add_verb
 from lab.kernel import _pin
 from lab.kernel._lab import Lab
@@ -15,6 +14,7 @@ from lab.kernel._mountns import create_mount_namespace
 from lab.kernel._netns import NetNamespace
 from lab.kernel._privileges import ensure_privileges
 from lab.topology import DEFAULT_TOPOLOGY, available, describe, load
+from lab.topology._ends import choose_ends
 
 DEMO_PORT = 8080
 
@@ -29,16 +29,11 @@ def show(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    ensure_privileges()
     topology = load(args.topology)
-    for role in (args.client, args.server):
-        if role not in topology.host_names:
-            raise LabError(
-                f"lab demo needs a host named {role!r}, and {topology.name} has only "
-                f"{', '.join(topology.host_names)}; choose with --client and --server"
-            )
+    ends = choose_ends(topology, args.client, args.server)
+    ensure_privileges()
     with Lab(topology) as lab:
-        client, server = lab[args.client], lab[args.server]
+        client, server = lab[ends.client], lab[ends.server]
         address = server.address(6 if args.ipv6 else 4)
         print(f"lab demo: {topology.name} ({topology.source})")
         print(f"  {client.name} -> {server.name} [{address}]:{DEMO_PORT}")
@@ -121,8 +116,14 @@ def add_show_and_demo(sub: Any) -> None:
     p.add_argument("topology", nargs="?", help="name in topologies/ or a YAML path")
     p = add_verb(sub, "demo", demo, "build a topology, run one TCP exchange, print both ends' ss")
     p.add_argument("topology", nargs="?", default=DEFAULT_TOPOLOGY)
-    p.add_argument("--client", default="client", help="host that connects (default: client)")
-    p.add_argument("--server", default="server", help="host that listens (default: server)")
+    p.add_argument(
+        "--client",
+        help="host that connects (default: client, else the first host that shares a link)",
+    )
+    p.add_argument(
+        "--server",
+        help="host that listens (default: server, else the first host on the client's links)",
+    )
     p.add_argument("--ipv6", action="store_true", help="use the server's IPv6 address")
 
 

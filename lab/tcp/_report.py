@@ -98,8 +98,17 @@ def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
                       _conclusion(verdict)])  # fmt: skip
 
 
-def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | None = None) -> str:
-    """One line per run, then which documented states and flags were observed."""
+def render_summary(
+    verdicts: Sequence[ScenarioVerdict],
+    coverage: Coverage | None = None,
+    *,
+    left_out: Mapping[str, str] | None = None,
+) -> str:
+    """One line per run, then which documented states and flags were observed.
+
+    `left_out` names the families that did not run, and why (``{"IPv6": "server has no
+    IPv6 address"}``).
+    """
     failed = sum(not v.ok for v in verdicts)
     agree = len(verdicts) - failed
     head = (
@@ -116,7 +125,9 @@ def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | Non
         )
         for v in verdicts
     ]
-    lines = [head, *_columns(runs), "", _settings_line(verdicts)]
+    lines = [head, *_columns(runs)]
+    lines += [f"  {family} left out: {why}" for family, why in (left_out or {}).items()]
+    lines += ["", _settings_line(verdicts)]
     if coverage is not None:
         lines += ["", "documented states", *_columns([_coverage(r) for r in coverage.states])]
         lines += ["", "documented flags", *_columns([_coverage(r) for r in coverage.flags])]

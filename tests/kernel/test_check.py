@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support import lab_cli
 
 from lab import Lab, ScenarioCheck, check_scenario, run_check
 from lab.cli import main
@@ -116,3 +117,35 @@ def test_plain_mode_sees_the_segments_and_names_the_states_it_missed(
     assert "client's state was not observed while the segment is in flight" in " ".join(
         check.verdict.problems
     )
+
+
+def test_lab_check_on_a_lan_runs_between_the_first_two_hosts_or_the_ones_named(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "lan.json"
+    done = lab_cli("check", "--topology", "lan", "--scenario", "open", "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(out.read_text())
+    assert (data["client"], data["server"], data["families"]) == ("alice", "bob", ["IPv4"])
+    assert "IPv6 left out: neither alice nor bob has an IPv6 address" in done.stdout
+    argv = ["check", "--topology", "lan", "--scenario", "refused", "--server", "carol"]
+    done = lab_cli(*argv, "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(out.read_text())
+    assert (data["client"], data["server"]) == ("alice", "carol")
+
+
+def test_lab_check_through_a_router_runs_the_family_the_ends_share(tmp_path: Path) -> None:
+    out = tmp_path / "routed.json"
+    pcaps = tmp_path / "pcaps"
+    argv = ["check", "--topology", "routed", "--scenario", "close", "--pcap-dir", str(pcaps)]
+    done = lab_cli(*argv, "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PcapWriter" not in done.stderr  # scapy's warning of an empty capture
+    assert "WARNING" not in done.stderr
+    assert "IPv6 left out: neither client nor server has an IPv6 address" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["families"] == ["IPv4"]
+    assert data["left_out"] == {"IPv6": "neither client nor server has an IPv6 address"}
+    assert [(s["name"], s["family"]) for s in data["scenarios"]] == [("close", "IPv4")]
+    assert sorted(p.name for p in pcaps.iterdir()) == ["close-ipv4.pcap"]

@@ -9,16 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import lab_cli, one_error_line, real_root
-
-from lab.cli import main
+from support import lab_cli, real_root
 
 
-def test_bad_input_is_one_line_on_stderr_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
-    # The other cases are pure (tests/pure/test_cli.py); demo takes privileges before it reads
-    # the topology, so this one needs them.
-    assert main(["demo", "lan"]) == 2
-    assert "lab demo needs a host named 'client'" in one_error_line(capsys)
+def test_demo_without_client_and_server_takes_the_first_two_neighbours() -> None:
+    done = lab_cli("demo", "lan")
+    assert done.returncode == 0, done.stderr
+    assert "alice -> bob [203.0.113.2]:8080" in done.stdout
+    assert "exchange ok" in done.stdout
 
 
 def test_demo_runs_a_real_exchange_and_prints_both_ends_ss() -> None:

@@ -30,6 +30,14 @@ def test_show_without_a_name_lists_the_topologies(capsys: pytest.CaptureFixture[
         (["show", "--bogus"], "unrecognized arguments: --bogus"),
         (["up"], "the following arguments are required: topology"),
         (["up", "two-hosts", "--name", "Bad Name"], "not a valid lab name"),
+        (["demo", "lan", "--server", "dave"], "lan.yaml) has no host 'dave' to be the server"),
+        (["check", "--topology", "lan", "--client", "dave"], "no host 'dave' to be the client"),
+        (
+            ["check", "--topology", "routed", "--family", "IPv6"],
+            "IPv6 cannot run between client and server in topology routed "
+            "(topologies/routed.yaml): neither client nor server has an IPv6 address; the "
+            "families they share: IPv4; leave the family out, or choose hosts that have IPv6",
+        ),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_status_2(
