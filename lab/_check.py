@@ -18,10 +18,13 @@ from pathlib import Path
 from lab._addresses import Family
 from lab._errors import LabError, SpecError
 from lab.kernel._lab import Lab
+from lab.stepping._profile import read_tcp_settings
 from lab.stepping._runner import VERBS, ScenarioRun, run_scenario
 from lab.tcp._assertions import assert_verdict
 from lab.tcp._coverage import Coverage, coverage
-from lab.tcp._report import render_scenario, render_summary, to_json
+from lab.tcp._names import Role
+from lab.tcp._report import render_header, render_scenario, render_summary, to_json
+from lab.tcp._settings import TcpSettings
 from lab.tcp._spec import Action, Scenario, Spec
 from lab.tcp._spec_load import load_spec
 from lab.tcp._verdict import ScenarioVerdict, judge
@@ -110,6 +113,8 @@ class CheckResult:
     """The families that ran."""
     left_out: dict[Family, str] = field(default_factory=dict)
     """Families not run because the ends do not share them, and why."""
+    tcp_settings: TcpSettings | None = None
+    """The TCP settings of the ends' hosts before any scenario ran, and who set which."""
 
     @property
     def ok(self) -> bool:
@@ -128,15 +133,27 @@ class CheckResult:
         """Scenario id (``open-ipv4``) -> pcap path."""
         return {v.id: str(r.pcap) for v, r in zip(self.verdicts, self.runs, strict=True) if r.pcap}
 
+    def header(self) -> str:
+        """Under what the verdicts were observed: kernel, hosts, families, TCP settings."""
+        return render_header(
+            kernel=self.kernel,
+            topology=f"{self.topology.name} ({self.topology.source})",
+            client=self.client,
+            server=self.server,
+            families=[str(f) for f in self.families],
+            left_out={str(family): why for family, why in self.left_out.items()},
+            settings=self.tcp_settings,
+        )
+
     def report(self) -> str:
-        """Every scenario's side-by-side table, then the summary."""
+        """The header, every scenario's side-by-side table, then the summary."""
         tables = [
             render_scenario(v, pcap=self.pcaps.get(v.id)) + _ss_block(r)
             for v, r in zip(self.verdicts, self.runs, strict=True)
         ]
         left_out = {str(family): why for family, why in self.left_out.items()}
         summary = render_summary(self.verdicts, self.coverage, left_out=left_out)
-        return "\n\n".join([*tables, summary])
+        return "\n\n".join([self.header(), *tables, summary])
 
     def to_json(self) -> dict[str, object]:
         data = to_json(self.verdicts, kernel=self.kernel, pcaps=self.pcaps, coverage=self.coverage)
@@ -147,6 +164,7 @@ class CheckResult:
         data["server"] = self.server
         data["families"] = [str(f) for f in self.families]
         data["left_out"] = {str(family): why for family, why in self.left_out.items()}
+        data["tcp_settings"] = None if self.tcp_settings is None else self.tcp_settings.to_json()
         data["seconds"] = round(self.seconds, 3)
         return data
 
@@ -240,6 +258,9 @@ def run_plan(
     start = time.monotonic()
     if pcap_dir is not None:
         pcap_dir.mkdir(parents=True, exist_ok=True)
+    with Lab(plan.topology) as lab:  # a few milliseconds, before any scenario sets anything
+        roles = {Role.CLIENT: plan.ends.client, Role.SERVER: plan.ends.server}
+        settings = read_tcp_settings(lab, roles, plan.scenarios)
     checks = []
     for scenario, family in plan.runs:
         with Lab(plan.topology) as lab:
@@ -267,6 +288,7 @@ def run_plan(
         server=plan.ends.server,
         families=plan.families,
         left_out=plan.left_out,
+        tcp_settings=settings,
     )
 
 

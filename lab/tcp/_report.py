@@ -18,10 +18,11 @@ from lab._columns import align_columns
 from lab.tcp._coverage import Coverage, CoverageRow
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
+from lab.tcp._settings import TcpSettings
 from lab.tcp._spec import ROLES
 from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerdict
 
-__all__ = ["MARK", "render_scenario", "render_summary", "to_json"]
+__all__ = ["MARK", "render_header", "render_scenario", "render_summary", "to_json"]
 
 MARK: Final = "✗"
 """Marks a cell whose observation differs from the documentation."""
@@ -74,6 +75,26 @@ _HEADER: Final = _Row(
     tuple(f"{role} (in flight {ARROW} after)" for role in ROLES),
     "verdict",
 )
+
+
+def render_header(
+    *,
+    kernel: str,
+    topology: str,
+    client: str,
+    server: str,
+    families: Sequence[str],
+    left_out: Mapping[str, str] | None = None,
+    settings: TcpSettings | None = None,
+) -> str:
+    """Under what the verdicts were observed: kernel, hosts, families, TCP settings."""
+    lines = [
+        f"lab check on {kernel}: topology {topology}, {client} {ARROW} {server}, "
+        f"{' and '.join(families) or 'no family'}"
+    ]
+    lines += [f"{family} left out: {why}" for family, why in (left_out or {}).items()]
+    lines += settings.lines() if settings is not None else []
+    return "\n".join(lines)
 
 
 def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:

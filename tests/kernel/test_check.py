@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from support import lab_cli
 
-from lab import Lab, ScenarioCheck, check_scenario, run_check
+from lab import Lab, ScenarioCheck, check_scenario, from_dict, run_check
 from lab.cli import main
 from lab.stepping import tcp_flags_in_pcap
-from lab.tcp import DocumentedSegment, Role, TcpState, load_spec
+from lab.tcp import TCP_SETTINGS, DocumentedSegment, Role, TcpState, load_spec
 
 FAMILIES = ["IPv4", "IPv6"]
 SPEC = load_spec()
@@ -149,3 +149,36 @@ def test_lab_check_through_a_router_runs_the_family_the_ends_share(tmp_path: Pat
     assert data["left_out"] == {"IPv6": "neither client nor server has an IPv6 address"}
     assert [(s["name"], s["family"]) for s in data["scenarios"]] == [("close", "IPv4")]
     assert sorted(p.name for p in pcaps.iterdir()) == ["close-ipv4.pcap"]
+
+
+def test_the_tcp_settings_are_read_in_the_lab_hosts_and_disclosed() -> None:
+    topology = from_dict(
+        {
+            "name": "ecn-server",
+            "hosts": {"client": {}, "server": {"sysctls": {"net.ipv4.tcp_ecn": 1}}},
+            "links": [
+                {
+                    "endpoints": [
+                        {"host": "client", "addresses": ["192.0.2.1/24"]},
+                        {"host": "server", "addresses": ["192.0.2.2/24"]},
+                    ]
+                }
+            ],
+        }
+    )
+    result = run_check(topology, scenarios=["open"])
+    assert result.tcp_settings is not None
+    found = {s.name: s for s in result.tcp_settings.settings}
+    assert set(TCP_SETTINGS) <= set(found)  # every one of them exists on this kernel
+    machine = Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text().strip()
+    congestion = found["net.ipv4.tcp_congestion_control"]
+    assert congestion.values == {"client": machine, "server": machine}  # the machine's own
+    assert congestion.source == "inherited"
+    assert found["net.ipv4.tcp_ecn"].values == {"client": "2", "server": "1"}
+    assert found["net.ipv4.tcp_ecn"].set_by_topology == ("server",)
+    header = result.report().split("\n\n")[0]
+    assert f"congestion_control={machine}" in header
+    assert "set by the topology: ecn=client 2/server 1 (in server)" in header
+    data = result.to_json()["tcp_settings"]
+    assert isinstance(data, dict)
+    assert data["net.ipv4.tcp_ecn"]["source"] == "topology"
