@@ -18,6 +18,7 @@ module holds the parser and the one place errors become exit statuses.
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
@@ -28,8 +29,22 @@ from lab.cli._parser import EXIT_USAGE, Parser, UsageError
 __all__ = ["main"]
 
 
+DISTRIBUTION = "netns-lab"
+"""The name lab is installed under (``pip install netns-lab``); the import package is lab."""
+
+
+def _version() -> str:
+    """``lab 0.1.0 (netns-lab)``, from the installed distribution's metadata."""
+    try:
+        version = importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        version = "(not installed: no metadata)"
+    return f"lab {version} ({DISTRIBUTION})"
+
+
 def _parser() -> Parser:
     parser = Parser(prog="lab", description="Network-namespace labs for checking TCP behaviour.")
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="verb", required=True, parser_class=Parser)
     _lab_commands.add_show_and_demo(sub)
     _check_command.add_check(sub)
@@ -45,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, LabError) as error:
         print(f"lab: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except SystemExit as done:  # --help and --version print, then exit
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     return status
 
 

@@ -9,12 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from lab._check import plan_check, run_plan
-from lab.cli._parser import add_verb
+from lab.cli._parser import add_verb, family
 from lab.kernel._privileges import ensure_privileges
+from lab.tcp._report import render_scenario_list
+from lab.tcp._spec_load import load_spec
 from lab.topology import DEFAULT_TOPOLOGY
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list:
+        print(render_scenario_list(load_spec(Path(args.spec) if args.spec else None)))
+        return 0
     plan = plan_check(
         args.topology,
         scenarios=args.scenario,
@@ -58,11 +63,15 @@ def add_check(sub: Any) -> None:
         "--server",
         help="host that listens (default: server, else the first host on the client's links)",
     )
+    p.add_argument(
+        "--list", action="store_true", help="list the scenarios and what they show, then exit"
+    )
     p.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
     p.add_argument(
         "--family",
         action="append",
-        choices=("IPv4", "IPv6"),
+        type=family,
+        metavar="IPv4|IPv6",
         help="only this family (default: every family both ends have)",
     )
     p.add_argument("--spec", help="a tables file of your own (default: the packaged one)")

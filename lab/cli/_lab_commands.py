@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 from typing import Any
@@ -70,6 +71,9 @@ def up(args: argparse.Namespace) -> int:
 
 def ls(args: argparse.Namespace) -> int:
     labs = _pin.pinned_labs()
+    if args.json:
+        print(json.dumps([lab.to_json() for lab in labs], indent=2))
+        return 0
     if not labs:
         print("no lab is up")
         return 0
@@ -132,7 +136,8 @@ def add_lab_verbs(sub: Any) -> None:
     p = add_verb(sub, "up", up, "build a topology and keep it after lab exits (needs root)")
     p.add_argument("topology")
     p.add_argument("--name", help="name of the lab (default: the topology's name)")
-    add_verb(sub, "ls", ls, "list the labs that are up")
+    p = add_verb(sub, "ls", ls, "list the labs that are up")
+    p.add_argument("--json", action="store_true", help="as JSON: a list of labs")
     p = add_verb(sub, "exec", exec_, "run a command inside a host of a lab that is up")
     p.add_argument("--lab", help="which lab, when several are up")
     p.add_argument("host")

@@ -6,6 +6,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from lab._addresses import Family
+from lab._errors import UnknownNameError
+
 EXIT_USAGE = 2
 """Exit status for bad input, as argparse uses it."""
 
@@ -29,3 +32,11 @@ def add_verb(sub: Any, name: str, run: Verb, text: str) -> Parser:
     parser: Parser = sub.add_parser(name, help=text, description=text)
     parser.set_defaults(run=run)
     return parser
+
+
+def family(text: str) -> Family:
+    """An argparse type: ``IPv4``, ``ipv6``, ``6`` (any case) as a `Family`."""
+    try:
+        return Family.parse(int(text) if text.isdigit() else text)
+    except UnknownNameError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

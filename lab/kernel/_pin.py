@@ -55,6 +55,20 @@ class PinnedLab:
         """Pinned namespaces whose file is gone (the lab is damaged)."""
         return [n for n in self.namespaces.values() if not (_netns_dir() / n).exists()]
 
+    def to_json(self) -> dict[str, object]:
+        """What `lab ls --json` shows of it: the record, its status and its hosts."""
+        missing = self.missing()
+        return {
+            "name": self.name,
+            "topology": self.topology,
+            "source": self.source,
+            "status": "damaged" if missing else "up",
+            "missing": missing,
+            "hosts": [h for h in self.namespaces if not h.startswith("bridge ")],
+            "namespaces": dict(self.namespaces),
+            "addresses": {host: list(a) for host, a in self.addresses.items()},
+        }
+
     def netns_path(self, host: str) -> Path:
         if host not in self.namespaces or host.startswith("bridge "):
             hosts = ", ".join(h for h in self.namespaces if not h.startswith("bridge "))

@@ -19,10 +19,17 @@ from lab.tcp._coverage import Coverage, CoverageRow
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._settings import TcpSettings
-from lab.tcp._spec import ROLES
+from lab.tcp._spec import ROLES, Spec
 from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerdict
 
-__all__ = ["MARK", "render_header", "render_scenario", "render_summary", "to_json"]
+__all__ = [
+    "MARK",
+    "render_header",
+    "render_scenario",
+    "render_scenario_list",
+    "render_summary",
+    "to_json",
+]
 
 MARK: Final = "✗"
 """Marks a cell whose observation differs from the documentation."""
@@ -117,6 +124,19 @@ def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
     settings = [f"settings beyond the kernel's defaults: {_settings(verdict)}"]
     return "\n".join([title, *(settings if verdict.settings else []), *lines, legend,
                       _conclusion(verdict)])  # fmt: skip
+
+
+def render_scenario_list(spec: Spec) -> str:
+    """Each scenario of `spec`: its title, the flags of its segments in order, its states."""
+    rows = [("scenario", "title", "documented flags", "documented states")]
+    for name, scenario in spec.scenarios.items():
+        title = scenario.title
+        if scenario.sysctls:
+            title += f" (sets {', '.join(f'{k}={v}' for k, v in scenario.sysctls.items())})"
+        segments = ", ".join(f"{s.flags.label}" for s in scenario.segments)
+        states = ", ".join(str(s) for s in scenario.documented_states)
+        rows.append((name, title, segments, states))
+    return "\n".join(align_columns(rows, gap=_GAP))
 
 
 def render_summary(

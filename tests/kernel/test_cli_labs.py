@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -43,6 +44,7 @@ def test_up_ls_exec_down_cleanup(tmp_path: Path) -> None:
         lab up lan --name class1
         lab up two-hosts
         lab ls
+        lab ls --json > {tmp_path}/ls.json
         lab exec --lab class1 alice -- cat /sys/class/net/eth0/operstate
         lab exec --lab two-hosts client -- sh -c 'exit 7' || echo "status $?"
         lab down class1
@@ -63,6 +65,14 @@ def test_up_ls_exec_down_cleanup(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "lab class1 is up (lan)" in out
+    listed = json.loads((tmp_path / "ls.json").read_text())
+    assert [(lab["name"], lab["topology"], lab["status"]) for lab in listed] == [
+        ("class1", "lan", "up"),
+        ("two-hosts", "two-hosts", "up"),
+    ]
+    assert listed[0]["hosts"] == ["alice", "bob", "carol"]
+    assert listed[0]["namespaces"]["bridge lan0"] == "lab-class1.bridge-lan0"
+    assert listed[0]["addresses"]["alice"] == ["203.0.113.1/24"]
     assert "class1           lan              up" in out
     assert "\nup\n" in out  # alice's eth0 operstate, read from the lab's own /sys
     assert "status 7" in out  # lab exec passes the command's exit status through

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 from pathlib import Path
 
 import pytest
 from support import lab_cli, one_error_line
 
 from lab.cli import main
+from lab.tcp import load_spec
 
 
 def test_show_prints_hosts_links_and_addresses(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,8 +35,9 @@ def test_show_without_a_name_lists_the_topologies(capsys: pytest.CaptureFixture[
         (["up", "two-hosts", "--name", "Bad Name"], "not a valid lab name"),
         (["demo", "lan", "--server", "dave"], "lan.yaml) has no host 'dave' to be the server"),
         (["check", "--topology", "lan", "--client", "dave"], "no host 'dave' to be the client"),
+        (["check", "--family", "ipv7"], "--family: 'ipv7' is not an address family; did you mean"),
         (
-            ["check", "--topology", "routed", "--family", "IPv6"],
+            ["check", "--topology", "routed", "--family", "ipv6"],  # any case
             "IPv6 cannot run between client and server in topology routed "
             "(topologies/routed.yaml): neither client nor server has an IPv6 address; the "
             "families they share: IPv4; leave the family out, or choose hosts that have IPv6",
@@ -67,3 +71,30 @@ def test_down_and_exec_without_a_lab_up(tmp_path: Path) -> None:
     )
     assert lab_cli("exec", "client", "--", "true", env=env).returncode == 2
     assert lab_cli("ls", env=env).stdout.strip() == "no lab is up"
+
+
+def test_version_comes_from_the_installed_distribution(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--version"]) == 0
+    version = importlib.metadata.version("netns-lab")
+    assert capsys.readouterr().out == f"lab {version} (netns-lab)\n"
+
+
+def test_check_list_shows_each_scenario_and_what_it_documents(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "--list"]) == 0  # no privileges, no lab
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["scenario", "title", "documented", "flags", "documented", "states"]
+    spec = load_spec()
+    assert [line.split()[0] for line in lines[1:]] == list(spec.scenarios)
+    (close,) = [line for line in lines if line.startswith("close ")]
+    assert spec.scenarios["close"].title in close
+    assert "FIN, ACK, FIN, ACK" in close
+    assert "FIN-WAIT-1, CLOSE-WAIT, FIN-WAIT-2, LAST-ACK, TIME-WAIT, CLOSED" in close
+
+
+def test_ls_json_without_a_lab_is_an_empty_list(tmp_path: Path) -> None:
+    done = lab_cli("ls", "--json", env={"LAB_RUN_DIR": str(tmp_path)})
+    assert (done.returncode, json.loads(done.stdout), done.stderr) == (0, [], "")
