@@ -8,6 +8,7 @@ documentation, and collect the verdicts, pcaps and timings.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -132,6 +133,11 @@ class CheckResult:
     def pcaps(self) -> dict[str, str]:
         """Scenario id (``open-ipv4``) -> pcap path."""
         return {v.id: str(r.pcap) for v, r in zip(self.verdicts, self.runs, strict=True) if r.pcap}
+
+    def without_pcaps(self) -> CheckResult:
+        """The same result naming no pcap (for when the pcaps were removed)."""
+        runs = tuple(dataclasses.replace(run, pcap=None) for run in self.runs)
+        return dataclasses.replace(self, runs=runs)
 
     def header(self) -> str:
         """Under what the verdicts were observed: kernel, hosts, families, TCP settings."""

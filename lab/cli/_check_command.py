@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from lab._check import plan_check, run_plan
+from lab._errors import LabError
+from lab.cli._outputs import OutputFile, PcapFolder
 from lab.cli._parser import add_verb, family
 from lab.kernel._privileges import ensure_privileges
 from lab.tcp._report import render_scenario_list
@@ -28,23 +31,44 @@ def run(args: argparse.Namespace) -> int:
         server=args.server,
         spec=Path(args.spec) if args.spec else None,
     )
-    ensure_privileges()
-    pcap_dir = Path(args.pcap_dir) if args.pcap_dir else Path(tempfile.mkdtemp(prefix="lab-check-"))
-    result = run_plan(
-        plan,
-        pcap_dir=pcap_dir,
-        strict_flags=args.strict_flags,
-        wait_timers=args.wait_timers,
-        stepping=not args.no_stepping,
-    )
-    print(result.report())
-    print(
-        f"\n{result.kernel}; {len(result.runs)} runs in {result.seconds:.2f} s; pcaps in {pcap_dir}"
-    )
-    if args.json:
-        Path(args.json).write_text(json.dumps(result.to_json(), indent=2) + "\n")
-        print(f"JSON written to {args.json}")
+    with ExitStack() as unwritten:
+        json_file = _output(args.json, "--json", "check.json", unwritten)
+        ensure_privileges()
+        pcaps = PcapFolder(args.pcap_dir)
+        try:
+            result = run_plan(
+                plan,
+                pcap_dir=pcaps.path,
+                strict_flags=args.strict_flags,
+                wait_timers=args.wait_timers,
+                stepping=not args.no_stepping,
+            )
+        except LabError as error:
+            raise LabError(f"{error}; {pcaps.finish(failed=True)}") from error
+        except BaseException:
+            pcaps.finish(failed=True)
+            raise
+        kept = pcaps.finish(failed=not result.ok)
+        if not pcaps.asked and result.ok:
+            result = result.without_pcaps()
+        # The report goes where the JSON does not: with --json -, standard output is the JSON's.
+        report = sys.stderr if json_file is not None and json_file.to_stdout else sys.stdout
+        print(result.report(), file=report)
+        runs = f"{len(result.runs)} run{'' if len(result.runs) == 1 else 's'}"
+        print(f"\n{result.kernel}; {runs} in {result.seconds:.2f} s; {kept}", file=report)
+        if json_file is not None:
+            json_file.write(json.dumps(result.to_json(), indent=2) + "\n")
+            print(f"JSON written to {json_file.where}", file=report)
     return 0 if result.ok else 1
+
+
+def _output(text: str | None, option: str, example: str, unwritten: ExitStack) -> OutputFile | None:
+    """The output file `option` names, opened now; discarded if the check ends before it."""
+    if text is None:
+        return None
+    output = OutputFile(text, option, example=example)
+    unwritten.callback(output.discard)
+    return output
 
 
 def add_check(sub: Any) -> None:
@@ -75,8 +99,16 @@ def add_check(sub: Any) -> None:
         help="only this family (default: every family both ends have)",
     )
     p.add_argument("--spec", help="a tables file of your own (default: the packaged one)")
-    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    p.add_argument("--pcap-dir", metavar="DIR", help="where pcaps go (default: a new temp dir)")
+    p.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the results as JSON (-: to standard output, and the report to stderr)",
+    )
+    p.add_argument(
+        "--pcap-dir",
+        metavar="DIR",
+        help="where pcaps go, kept (default: a temporary folder, kept only if something failed)",
+    )
     p.add_argument(
         "--strict-flags", action="store_true", help="extra flags on a segment fail the step"
     )

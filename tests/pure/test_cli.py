@@ -98,3 +98,36 @@ def test_check_list_shows_each_scenario_and_what_it_documents(
 def test_ls_json_without_a_lab_is_an_empty_list(tmp_path: Path) -> None:
     done = lab_cli("ls", "--json", env={"LAB_RUN_DIR": str(tmp_path)})
     assert (done.returncode, json.loads(done.stdout), done.stderr) == (0, [], "")
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        (
+            "/nonexistent/x.json",
+            "lab: error: --json /nonexistent/x.json: cannot write there: the folder /nonexistent "
+            "does not exist; create it first, or choose another path",
+        ),
+        (
+            "{tmp}",
+            "lab: error: --json {tmp}: cannot write there: it is a folder; name a file in it, "
+            "such as {tmp}/check.json",
+        ),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_before_anything_runs(
+    path: str, says: str, tmp_path: Path
+) -> None:
+    # TMPDIR: where the pcap folder would go, which must not be made either.
+    done = lab_cli("check", "--json", path.format(tmp=tmp_path), env={"TMPDIR": str(tmp_path)})
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == says.format(tmp=tmp_path) + "\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_input_leaves_no_pcap_folder_and_no_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "check.json"
+    done = lab_cli("check", "--scenario", "nope", "--json", str(out), env={"TMPDIR": str(tmp_path)})
+    assert done.returncode == 2
+    assert "no scenario 'nope'" in done.stderr
+    assert list(tmp_path.iterdir()) == []
