@@ -93,6 +93,24 @@ def lab_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
+def lab_cli_into_a_closed_pipe(*args: str) -> tuple[int, str]:
+    """Run ``python -m lab ARGS`` with its standard output's reader gone; (status, stderr).
+
+    As in ``lab ARGS | head -1`` once head has its line (or ``| true``).
+    """
+    with subprocess.Popen(
+        [sys.executable, "-m", "lab", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as lab:
+        assert lab.stdout is not None
+        assert lab.stderr is not None
+        lab.stdout.close()
+        error = lab.stderr.read()
+    return lab.returncode, error
+
+
 def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     """The one ``lab: error: ...`` line a refused command printed (and nothing on stdout)."""
     __tracebackhide__ = True

@@ -9,7 +9,9 @@
     lab down [NAME]              take a lab down
     lab cleanup                  remove whatever a crashed `lab up` left
 
-Bad input prints one line on stderr and exits with status 2.
+Bad input prints one line on stderr and exits with status 2. A reader of
+standard output that goes away (``lab demo | head -1``) ends the command
+quietly with status 141, as SIGPIPE ends other tools.
 
 One module per group of verbs: `_check_command` (lab check) and
 `_lab_commands` (the labs: show, demo, up, ls, exec, down, cleanup); this
@@ -19,6 +21,8 @@ module holds the parser and the one place errors become exit statuses.
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -28,6 +32,9 @@ from lab.cli._parser import EXIT_USAGE, Parser, UsageError
 
 __all__ = ["main"]
 
+
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+"""Exit status when standard output's reader went away (see `_reader_gone`)."""
 
 DISTRIBUTION = "netns-lab"
 """The name lab is installed under (``pip install netns-lab``); the import package is lab."""
@@ -57,12 +64,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         status: int = args.run(args)
+        sys.stdout.flush()  # a reader that went away fails here, not in the interpreter's exit
+    except BrokenPipeError:
+        return _reader_gone()
     except (UsageError, LabError) as error:
         print(f"lab: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as done:  # --help and --version print, then exit
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     return status
+
+
+def _reader_gone() -> int:
+    """Standard output's reader went away (``lab demo | head -1``): stop without a word.
+
+    Exit status 141 (128 + SIGPIPE) is what the shell reports for cat or seq
+    killed by SIGPIPE at the same point: a pipeline without pipefail still ends
+    with head's status, and a script with pipefail sees that the output was cut
+    short, rather than a 0 that claims the whole report was read, a 1 that
+    claims the kernel disagreed, or a 2 that claims bad input. Standard output
+    is pointed at /dev/null so that the interpreter's last flush cannot fail again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,11 +53,13 @@ def run(args: argparse.Namespace) -> int:
             result = result.without_pcaps()
         # The report goes where the JSON does not: with --json -, standard output is the JSON's.
         report = sys.stderr if json_file is not None and json_file.to_stdout else sys.stdout
+        # Files first: a reader of the report that goes away (| head) must not cost them.
+        if json_file is not None:
+            json_file.write(json.dumps(result.to_json(), indent=2) + "\n")
         print(result.report(), file=report)
         runs = f"{len(result.runs)} run{'' if len(result.runs) == 1 else 's'}"
         print(f"\n{result.kernel}; {runs} in {result.seconds:.2f} s; {kept}", file=report)
         if json_file is not None:
-            json_file.write(json.dumps(result.to_json(), indent=2) + "\n")
             print(f"JSON written to {json_file.where}", file=report)
     return 0 if result.ok else 1
 

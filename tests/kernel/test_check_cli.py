@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support import lab_cli
+from support import lab_cli, lab_cli_into_a_closed_pipe
 
 from lab.tcp import load_spec
 
@@ -63,3 +63,11 @@ def test_json_to_standard_output_sends_the_report_to_stderr(tmp_path: Path) -> N
     assert [(s["name"], s["family"]) for s in data["scenarios"]] == [("open", "IPv4")]
     assert "1 scenario run: 1 agrees with the documentation" in done.stderr
     assert done.stderr.rstrip().endswith("JSON written to standard output")
+
+
+def test_a_report_reader_that_goes_away_costs_neither_the_json_nor_the_status(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "check.json"
+    assert lab_cli_into_a_closed_pipe("check", *OPEN_IPV4, "--json", str(out)) == (141, "")
+    assert json.loads(out.read_text())["ok"] is True

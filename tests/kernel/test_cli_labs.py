@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import lab_cli, real_root
+from support import lab_cli, lab_cli_into_a_closed_pipe, real_root
 
 
 def test_demo_without_client_and_server_takes_the_first_two_neighbours() -> None:
@@ -102,3 +102,7 @@ def test_up_refuses_without_real_root(tmp_path: Path) -> None:
         "run it with sudo"
     ), done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_piped_into_a_reader_that_goes_away_ends_with_status_141() -> None:
+    assert lab_cli_into_a_closed_pipe("demo") == (141, "")  # lab demo | head -1

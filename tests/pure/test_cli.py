@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import lab_cli, one_error_line
+from support import lab_cli, lab_cli_into_a_closed_pipe, one_error_line
 
 from lab.cli import main
 from lab.tcp import load_spec
@@ -131,3 +131,10 @@ def test_bad_input_leaves_no_pcap_folder_and_no_output_file(tmp_path: Path) -> N
     assert done.returncode == 2
     assert "no scenario 'nope'" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["show", "routed"], ["check", "--list"], ["--version"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_status_141(
+    args: list[str],
+) -> None:
+    assert lab_cli_into_a_closed_pipe(*args) == (141, "")
