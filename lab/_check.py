@@ -9,18 +9,18 @@ documentation, and collect the verdicts, pcaps and timings.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from lab._addresses import Family
 from lab._errors import LabError, SpecError
 from lab.kernel._lab import Lab
 from lab.stepping._profile import read_tcp_settings
-from lab.stepping._runner import VERBS, ScenarioRun, run_scenario
+from lab.stepping._runner import VERBS, ScenarioRun, TimerWait, run_scenario
 from lab.tcp._assertions import assert_verdict
 from lab.tcp._coverage import Coverage, coverage
 from lab.tcp._names import Role
@@ -66,10 +66,12 @@ def check_scenario(
     strict_flags: bool = False,
     wait_timers: bool = False,
     stepping: bool = True,
+    on_wait: Callable[[TimerWait], None] | None = None,
 ) -> ScenarioCheck:
     """Run one documented scenario in a started `lab`, stepping unless told not to; judge it.
 
-    `client` and `server` name the lab hosts that play the roles.
+    `client` and `server` name the lab hosts that play the roles; `on_wait`
+    hears how a wait for a timer stands (see `run_scenario`).
     """
     if isinstance(scenario, str):
         loaded = spec if isinstance(spec, Spec) else load_spec(spec)
@@ -84,6 +86,7 @@ def check_scenario(
         pcap=pcap,
         wait_timers=wait_timers,
         stepping=stepping,
+        on_wait=on_wait,
     )
     verdict = judge(
         scenario,
@@ -125,7 +128,7 @@ class CheckResult:
         """
         return all(v.ok for v in self.verdicts) and not self.coverage.missed
 
-    @cached_property
+    @functools.cached_property
     def coverage(self) -> Coverage:
         return coverage(self.spec, self.verdicts)
 
@@ -232,6 +235,7 @@ def run_check(
     strict_flags: bool = False,
     wait_timers: bool = False,
     stepping: bool = True,
+    progress: Callable[[CheckEvent], None] | None = None,
 ) -> CheckResult:
     """Run the documented scenarios on the kernel and judge them.
 
@@ -239,6 +243,8 @@ def run_check(
     ``client`` and ``server``, else the first two hosts that share a link);
     `families` defaults to every family both have, and naming one they lack
     is an error. Each run's pcap goes to `pcap_dir` (none without it).
+    `progress`, if given, hears each `CheckEvent` as it happens (``progress=print``
+    logs them); the check itself prints nothing.
     """
     plan = plan_check(
         topology, scenarios=scenarios, families=families, client=client, server=server, spec=spec
@@ -249,6 +255,7 @@ def run_check(
         strict_flags=strict_flags,
         wait_timers=wait_timers,
         stepping=stepping,
+        progress=progress,
     )
 
 
@@ -259,30 +266,36 @@ def run_plan(
     strict_flags: bool = False,
     wait_timers: bool = False,
     stepping: bool = True,
+    progress: Callable[[CheckEvent], None] | None = None,
 ) -> CheckResult:
     """Run a checked plan (`plan_check`): one fresh lab per scenario and family."""
+    tell = progress or _nobody
     start = time.monotonic()
+    tell(CheckStarted(plan))
     if pcap_dir is not None:
         pcap_dir.mkdir(parents=True, exist_ok=True)
     with Lab(plan.topology) as lab:  # a few milliseconds, before any scenario sets anything
         roles = {Role.CLIENT: plan.ends.client, Role.SERVER: plan.ends.server}
         settings = read_tcp_settings(lab, roles, plan.scenarios)
     checks = []
-    for scenario, family in plan.runs:
+    for n, (scenario, family) in enumerate(plan.runs, 1):
+        run = PlannedRun(n, len(plan.runs), scenario, family)
+        tell(RunStarted(run))
         with Lab(plan.topology) as lab:
-            checks.append(
-                check_scenario(
-                    lab,
-                    scenario,
-                    family=family,
-                    client=plan.ends.client,
-                    server=plan.ends.server,
-                    pcap=_pcap(pcap_dir, scenario, family),
-                    strict_flags=strict_flags,
-                    wait_timers=wait_timers,
-                    stepping=stepping,
-                )
+            check = check_scenario(
+                lab,
+                scenario,
+                family=family,
+                client=plan.ends.client,
+                server=plan.ends.server,
+                pcap=_pcap(pcap_dir, scenario, family),
+                strict_flags=strict_flags,
+                wait_timers=wait_timers,
+                stepping=stepping,
+                on_wait=functools.partial(_tell_waiting, tell, run),
             )
+        checks.append(check)
+        tell(RunFinished(run, check))
     return CheckResult(
         plan.spec,
         plan.topology,
@@ -296,6 +309,14 @@ def run_plan(
         left_out=plan.left_out,
         tcp_settings=settings,
     )
+
+
+def _nobody(event: CheckEvent) -> None:
+    """Progress that no one hears."""
+
+
+def _tell_waiting(tell: Callable[[CheckEvent], None], run: PlannedRun, wait: TimerWait) -> None:
+    tell(TimerWaiting(run, wait))
 
 
 def _pcap(directory: Path | None, scenario: Scenario, family: Family) -> Path | None:
@@ -368,3 +389,86 @@ def _ss_block(run: ScenarioRun) -> str:
 def _kernel() -> str:
     uname = os.uname()
     return f"Linux {uname.release} {uname.machine}"
+
+
+# --- progress: what run_check reports as it goes ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One scenario over one family, the `n`th of `total`."""
+
+    n: int
+    total: int
+    scenario: Scenario
+    family: Family
+
+    @property
+    def label(self) -> str:
+        """``open (IPv4)``, as the report names the run."""
+        return f"{self.scenario.name} ({self.family})"
+
+    def __str__(self) -> str:
+        return f"[{self.n}/{self.total}] {self.label}"
+
+
+@dataclass(frozen=True)
+class CheckStarted:
+    """The inputs are checked and the check begins."""
+
+    plan: CheckPlan
+
+    def __str__(self) -> str:
+        plan = self.plan
+        runs = len(plan.runs)
+        return (
+            f"lab check: {runs} run{'' if runs == 1 else 's'} on {plan.topology.name}, "
+            f"{plan.ends.client} -> {plan.ends.server}, {' and '.join(plan.families)}"
+        )
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A run begins (a fresh lab is built for it)."""
+
+    run: PlannedRun
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.run.scenario.title}"
+
+
+@dataclass(frozen=True)
+class TimerWaiting:
+    """With ``wait_timers``: a run waits for a timer to end a state, about 4 times a second."""
+
+    run: PlannedRun
+    wait: TimerWait
+
+    def __str__(self) -> str:
+        wait = self.wait
+        left = "" if wait.left is None else f", {wait.left:.0f} s left"
+        return (
+            f"{self.run} waiting for the {wait.role}'s timer to end {wait.state}"
+            f"{left} (waited {wait.waited:.0f} s)"
+        )
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """A run ended and was judged."""
+
+    run: PlannedRun
+    check: ScenarioCheck
+
+    def __str__(self) -> str:
+        verdict = self.check.verdict
+        problems = len(verdict.problems)
+        outcome = (
+            "ok" if verdict.ok else f"FAIL ({problems} difference{'' if problems == 1 else 's'})"
+        )
+        return f"{self.run} {outcome} in {self.check.run.seconds:.2f} s"
+
+
+CheckEvent = CheckStarted | RunStarted | TimerWaiting | RunFinished
+"""What `run_check` tells its `progress` callback, in order: started, then each run's
+start, timer waits (with ``wait_timers``) and end."""

@@ -13,6 +13,7 @@ from lab._check import plan_check, run_plan
 from lab._errors import LabError
 from lab.cli._outputs import OutputFile, PcapFolder
 from lab.cli._parser import add_verb, family
+from lab.cli._progress import CheckProgress
 from lab.kernel._privileges import ensure_privileges
 from lab.tcp._report import render_scenario_list
 from lab.tcp._spec_load import load_spec
@@ -36,13 +37,15 @@ def run(args: argparse.Namespace) -> int:
         ensure_privileges()
         pcaps = PcapFolder(args.pcap_dir)
         try:
-            result = run_plan(
-                plan,
-                pcap_dir=pcaps.path,
-                strict_flags=args.strict_flags,
-                wait_timers=args.wait_timers,
-                stepping=not args.no_stepping,
-            )
+            with CheckProgress.on_stderr(quiet=args.quiet, verbose=args.verbose) as progress:
+                result = run_plan(
+                    plan,
+                    pcap_dir=pcaps.path,
+                    strict_flags=args.strict_flags,
+                    wait_timers=args.wait_timers,
+                    stepping=not args.no_stepping,
+                    progress=progress,
+                )
         except LabError as error:
             raise LabError(f"{error}; {pcaps.finish(failed=True)}") from error
         except BaseException:
@@ -115,6 +118,19 @@ def add_check(sub: Any) -> None:
         "--strict-flags", action="store_true", help="extra flags on a segment fail the step"
     )
     p.add_argument("--wait-timers", action="store_true", help="wait TIME-WAIT out for real (60 s)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (by default it is drawn when both outputs are terminals)",
+    )
+    shown.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="a line on stderr per run as it starts and ends, terminal or not (CI logs)",
+    )
     p.add_argument(
         "--no-stepping",
         action="store_true",

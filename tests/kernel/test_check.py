@@ -8,9 +8,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import lab_cli
+from support import lab_cli, spec_with_half_close
 
-from lab import Lab, ScenarioCheck, check_scenario, from_dict, run_check
+from lab import (
+    CheckEvent,
+    CheckStarted,
+    Lab,
+    RunFinished,
+    RunStarted,
+    ScenarioCheck,
+    TimerWaiting,
+    check_scenario,
+    from_dict,
+    run_check,
+)
 from lab.cli import main
 from lab.stepping import tcp_flags_in_pcap
 from lab.tcp import TCP_SETTINGS, DocumentedSegment, Role, TcpState, load_spec
@@ -182,3 +193,28 @@ def test_the_tcp_settings_are_read_in_the_lab_hosts_and_disclosed() -> None:
     data = result.to_json()["tcp_settings"]
     assert isinstance(data, dict)
     assert data["net.ipv4.tcp_ecn"]["source"] == "topology"
+
+
+def test_run_check_reports_its_progress_and_counts_a_timer_down(tmp_path: Path) -> None:
+    events: list[CheckEvent] = []
+    spec = spec_with_half_close(tmp_path)
+    result = run_check(
+        scenarios=["half-close"],
+        families=["IPv4"],
+        spec=spec,
+        wait_timers=True,
+        progress=events.append,
+    )
+    assert result.ok, result.report()
+    kinds = [type(e) for e in events]
+    assert kinds[:2] == [CheckStarted, RunStarted]
+    assert kinds[-1] is RunFinished
+    waits = [e.wait for e in events if isinstance(e, TimerWaiting)]
+    assert set(kinds[2:-1]) == {TimerWaiting}
+    assert len(waits) >= 3  # about four a second, for a second
+    assert {(w.role, w.state) for w in waits} == {("client", TcpState.FIN_WAIT_2)}
+    assert waits[0].left is not None
+    assert 0 < waits[0].left <= 1  # the kernel's own countdown
+    assert [w.waited for w in waits] == sorted(w.waited for w in waits)
+    assert str(events[0]) == "lab check: 1 run on two-hosts, client -> server, IPv4"
+    assert str(events[-1]).startswith("[1/1] half-close (IPv4) ok in ")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from support import lab_cli, lab_cli_into_a_closed_pipe
+from support import (
+    lab_cli,
+    lab_cli_into_a_closed_pipe,
+    lab_cli_on_a_terminal,
+    spec_with_half_close,
+)
 
 from lab.tcp import load_spec
 
@@ -71,3 +77,64 @@ def test_a_report_reader_that_goes_away_costs_neither_the_json_nor_the_status(
     out = tmp_path / "check.json"
     assert lab_cli_into_a_closed_pipe("check", *OPEN_IPV4, "--json", str(out)) == (141, "")
     assert json.loads(out.read_text())["ok"] is True
+
+
+HALF_CLOSE = ("--scenario", "half-close", "--family", "IPv4", "--wait-timers")
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def colours(text: str) -> list[str]:
+    """The colour parameters of the SGR escapes in `text` (bold or reset are not colour)."""
+    found = []
+    for params in SGR.findall(text):
+        codes = [int(c) for c in params.split(";") if c]
+        found += [str(c) for c in codes if 30 <= c <= 49 or 90 <= c <= 107]
+    return found
+
+
+def test_on_a_terminal_the_check_shows_its_progress_and_counts_the_timer_down(
+    tmp_path: Path,
+) -> None:
+    spec = spec_with_half_close(tmp_path)
+    status, seen = lab_cli_on_a_terminal("check", "--spec", str(spec), *HALF_CLOSE)
+    assert status == 0, seen
+    progress, _, report = seen.partition("lab check on Linux")
+    assert "half-close (IPv4)" in progress
+    assert "client in FIN-WAIT-2 until its timer fires" in progress
+    assert re.search(r"[01] s left", progress), progress
+    assert "1/1 runs" in progress
+    assert colours(progress)  # rich's colours, unless NO_COLOR
+    assert "1 scenario run: 1 agrees with the documentation" in report
+
+
+def test_no_color_keeps_the_progress_without_colour_and_quiet_drops_it(tmp_path: Path) -> None:
+    argv = ["check", *OPEN_IPV4]
+    status, seen = lab_cli_on_a_terminal(*argv, env={"NO_COLOR": "1"})
+    assert status == 0, seen
+    progress = seen.partition("lab check on Linux")[0]
+    assert "open (IPv4)" in progress
+    assert colours(progress) == []
+    status, seen = lab_cli_on_a_terminal(*argv, "--quiet")
+    assert status == 0, seen
+    assert seen.startswith("lab check on Linux")  # the report, and nothing before it
+
+
+def test_off_a_terminal_the_check_is_silent_on_stderr_unless_verbose(tmp_path: Path) -> None:
+    done = lab_cli("check", *OPEN_IPV4, env={"TMPDIR": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (0, "")
+    spec = spec_with_half_close(tmp_path)
+    done = lab_cli("check", "--spec", str(spec), *HALF_CLOSE, "--verbose")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[:2] == [
+        "lab check: 1 run on two-hosts, client -> server, IPv4",
+        "[1/1] half-close (IPv4) The client closes, the server never does; FIN-WAIT-2 ends by "
+        "the client's timer",
+    ]
+    assert re.fullmatch(
+        r"\[1/1\] half-close \(IPv4\) waiting for the client's timer to end FIN-WAIT-2, "
+        r"[01] s left \(waited 0 s\)",
+        lines[2],
+    ), lines[2]
+    assert re.fullmatch(r"\[1/1\] half-close \(IPv4\) ok in \d+\.\d\d s", lines[3]), lines[3]
+    assert len(lines) == 4
