@@ -13,6 +13,7 @@ flight), `lab.tcp` (states, flags, the documented tables, verdicts) and
 from lab._addresses import Family
 from lab._check import (
     CheckEvent,
+    CheckInterrupted,
     CheckResult,
     CheckStarted,
     PlannedRun,
@@ -42,6 +43,7 @@ from lab.topology import Topology, from_dict, load
 __all__ = [
     "BuildError",
     "CheckEvent",
+    "CheckInterrupted",
     "CheckResult",
     "CheckStarted",
     "Family",

@@ -119,14 +119,21 @@ class CheckResult:
     """Families not run because the ends do not share them, and why."""
     tcp_settings: TcpSettings | None = None
     """The TCP settings of the ends' hosts before any scenario ran, and who set which."""
+    interrupted: bool = False
+    """Ctrl-C stopped the check: `runs` are those that finished, `not_run` the others."""
+    not_run: tuple[str, ...] = ()
+    """Runs planned but not finished (``close (IPv6)``), when interrupted."""
 
     @property
     def ok(self) -> bool:
         """Every scenario run agrees, and every state and flag its scenarios document was seen.
 
-        Rows whose scenarios were not run (``--scenario``) do not count against it.
+        Rows whose scenarios were not run (``--scenario``) do not count against it; an
+        interrupted check is not ok.
         """
-        return all(v.ok for v in self.verdicts) and not self.coverage.missed
+        return (
+            not self.interrupted and all(v.ok for v in self.verdicts) and not self.coverage.missed
+        )
 
     @functools.cached_property
     def coverage(self) -> Coverage:
@@ -161,7 +168,12 @@ class CheckResult:
             for v, r in zip(self.verdicts, self.runs, strict=True)
         ]
         left_out = {str(family): why for family, why in self.left_out.items()}
-        summary = render_summary(self.verdicts, self.coverage, left_out=left_out)
+        summary = render_summary(
+            self.verdicts,
+            self.coverage,
+            left_out=left_out,
+            not_run=self.not_run if self.interrupted else None,
+        )
         return "\n\n".join([self.header(), *tables, summary])
 
     def to_json(self) -> dict[str, object]:
@@ -175,6 +187,9 @@ class CheckResult:
         data["left_out"] = {str(family): why for family, why in self.left_out.items()}
         data["tcp_settings"] = None if self.tcp_settings is None else self.tcp_settings.to_json()
         data["seconds"] = round(self.seconds, 3)
+        data["interrupted"] = self.interrupted
+        data["not_run"] = list(self.not_run)
+        data["ok"] = self.ok
         return data
 
 
@@ -271,44 +286,66 @@ def run_plan(
     """Run a checked plan (`plan_check`): one fresh lab per scenario and family."""
     tell = progress or _nobody
     start = time.monotonic()
-    tell(CheckStarted(plan))
-    if pcap_dir is not None:
-        pcap_dir.mkdir(parents=True, exist_ok=True)
-    with Lab(plan.topology) as lab:  # a few milliseconds, before any scenario sets anything
-        roles = {Role.CLIENT: plan.ends.client, Role.SERVER: plan.ends.server}
-        settings = read_tcp_settings(lab, roles, plan.scenarios)
-    checks = []
-    for n, (scenario, family) in enumerate(plan.runs, 1):
-        run = PlannedRun(n, len(plan.runs), scenario, family)
-        tell(RunStarted(run))
-        with Lab(plan.topology) as lab:
-            check = check_scenario(
-                lab,
-                scenario,
-                family=family,
-                client=plan.ends.client,
-                server=plan.ends.server,
-                pcap=_pcap(pcap_dir, scenario, family),
-                strict_flags=strict_flags,
-                wait_timers=wait_timers,
-                stepping=stepping,
-                on_wait=functools.partial(_tell_waiting, tell, run),
-            )
-        checks.append(check)
-        tell(RunFinished(run, check))
-    return CheckResult(
-        plan.spec,
-        plan.topology,
-        tuple(c.run for c in checks),
-        tuple(c.verdict for c in checks),
-        _kernel(),
-        time.monotonic() - start,
-        client=plan.ends.client,
-        server=plan.ends.server,
-        families=plan.families,
-        left_out=plan.left_out,
-        tcp_settings=settings,
-    )
+    settings: TcpSettings | None = None
+    checks: list[ScenarioCheck] = []
+
+    def result(*, interrupted: bool = False) -> CheckResult:
+        return CheckResult(
+            plan.spec,
+            plan.topology,
+            tuple(c.run for c in checks),
+            tuple(c.verdict for c in checks),
+            _kernel(),
+            time.monotonic() - start,
+            client=plan.ends.client,
+            server=plan.ends.server,
+            families=plan.families,
+            left_out=plan.left_out,
+            tcp_settings=settings,
+            interrupted=interrupted,
+            not_run=tuple(f"{s.name} ({f})" for s, f in plan.runs[len(checks) :]),
+        )
+
+    try:
+        tell(CheckStarted(plan))
+        if pcap_dir is not None:
+            pcap_dir.mkdir(parents=True, exist_ok=True)
+        with Lab(plan.topology) as lab:  # a few milliseconds, before any scenario sets anything
+            roles = {Role.CLIENT: plan.ends.client, Role.SERVER: plan.ends.server}
+            settings = read_tcp_settings(lab, roles, plan.scenarios)
+        for n, (scenario, family) in enumerate(plan.runs, 1):
+            run = PlannedRun(n, len(plan.runs), scenario, family)
+            tell(RunStarted(run))
+            with Lab(plan.topology) as lab:
+                check = check_scenario(
+                    lab,
+                    scenario,
+                    family=family,
+                    client=plan.ends.client,
+                    server=plan.ends.server,
+                    pcap=_pcap(pcap_dir, scenario, family),
+                    strict_flags=strict_flags,
+                    wait_timers=wait_timers,
+                    stepping=stepping,
+                    on_wait=functools.partial(_tell_waiting, tell, run),
+                )
+            checks.append(check)
+            tell(RunFinished(run, check))
+    except KeyboardInterrupt as interrupt:
+        raise CheckInterrupted(result(interrupted=True)) from interrupt
+    return result()
+
+
+class CheckInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `run_check`: still a KeyboardInterrupt, carrying what finished.
+
+    `result` holds the runs that finished (the one under way is torn down and
+    left out) with ``interrupted`` set, so a caller can report them.
+    """
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(f"interrupted after {len(result.runs)} finished runs")
+        self.result = result
 
 
 def _nobody(event: CheckEvent) -> None:

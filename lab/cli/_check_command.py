@@ -9,10 +9,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from lab._check import plan_check, run_plan
+from lab._check import CheckInterrupted, CheckPlan, CheckResult, plan_check, run_plan
 from lab._errors import LabError
 from lab.cli._outputs import OutputFile, PcapFolder
-from lab.cli._parser import add_verb, family
+from lab.cli._parser import EXIT_INTERRUPTED, add_verb, family
 from lab.cli._progress import CheckProgress
 from lab.kernel._privileges import ensure_privileges
 from lab.tcp._report import render_scenario_list
@@ -35,24 +35,11 @@ def run(args: argparse.Namespace) -> int:
     with ExitStack() as unwritten:
         json_file = _output(args.json, "--json", "check.json", unwritten)
         ensure_privileges()
-        pcaps = PcapFolder(args.pcap_dir)
-        try:
-            with CheckProgress.on_stderr(quiet=args.quiet, verbose=args.verbose) as progress:
-                result = run_plan(
-                    plan,
-                    pcap_dir=pcaps.path,
-                    strict_flags=args.strict_flags,
-                    wait_timers=args.wait_timers,
-                    stepping=not args.no_stepping,
-                    progress=progress,
-                )
-        except LabError as error:
-            raise LabError(f"{error}; {pcaps.finish(failed=True)}") from error
-        except BaseException:
-            pcaps.finish(failed=True)
-            raise
-        kept = pcaps.finish(failed=not result.ok)
-        if not pcaps.asked and result.ok:
+        pcaps = PcapFolder.made(args.pcap_dir, unwritten)
+        result = _run(plan, pcaps, args)
+        failed = any(not v.ok for v in result.verdicts) or not (result.ok or result.interrupted)
+        kept = pcaps.finish(failed=failed)
+        if not failed and not pcaps.asked:
             result = result.without_pcaps()
         # The report goes where the JSON does not: with --json -, standard output is the JSON's.
         report = sys.stderr if json_file is not None and json_file.to_stdout else sys.stdout
@@ -64,7 +51,38 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{result.kernel}; {runs} in {result.seconds:.2f} s; {kept}", file=report)
         if json_file is not None:
             print(f"JSON written to {json_file.where}", file=report)
+    if result.interrupted:
+        planned = len(result.runs) + len(result.not_run)
+        print(
+            f"lab: interrupted (Ctrl-C) after {len(result.runs)} of {planned} scenario runs; "
+            "the report shows those that finished",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return 0 if result.ok else 1
+
+
+def _run(plan: CheckPlan, pcaps: PcapFolder, args: argparse.Namespace) -> CheckResult:
+    """The check, with its progress shown; Ctrl-C gives the runs that finished."""
+    try:
+        with CheckProgress.on_stderr(quiet=args.quiet, verbose=args.verbose) as progress:
+            return run_plan(
+                plan,
+                pcap_dir=pcaps.path,
+                strict_flags=args.strict_flags,
+                wait_timers=args.wait_timers,
+                stepping=not args.no_stepping,
+                progress=progress,
+            )
+    except CheckInterrupted as interrupted:
+        return interrupted.result
+    except LabError as error:
+        raise LabError(f"{error}; {pcaps.finish(failed=True)}") from error
+    except KeyboardInterrupt:
+        raise  # before or after the runs: the pcap folder goes (PcapFolder.abandon)
+    except BaseException:
+        pcaps.finish(failed=True)
+        raise
 
 
 def _output(text: str | None, option: str, example: str, unwritten: ExitStack) -> OutputFile | None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Final
 
@@ -93,8 +95,24 @@ class OutputFile:
 class PcapFolder:
     """Where a check's pcaps go: a folder asked for (always kept) or a temporary one."""
 
+    @classmethod
+    def made(cls, given: str | None, stack: ExitStack) -> PcapFolder:
+        """The folder, made now; removed when `stack` closes if `finish` never decided.
+
+        Ctrl-C is held back between making the folder and registering its
+        removal, so no moment leaves a temporary folder behind.
+        """
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            folder = cls(given)
+            stack.callback(folder.abandon)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        return folder
+
     def __init__(self, given: str | None) -> None:
         self.asked = given is not None
+        self.finished = False
         if given is None:
             self.path = Path(tempfile.mkdtemp(prefix="lab-check-"))
             return
@@ -112,9 +130,15 @@ class PcapFolder:
 
         Returns what became of them, for the report's last line.
         """
+        self.finished = True
         if self.asked:
             return f"pcaps in {self.path}"
         if failed:
             return f"pcaps kept in {self.path} (something failed)"
         shutil.rmtree(self.path, ignore_errors=True)
         return "pcaps not kept (nothing failed; --pcap-dir DIR keeps them)"
+
+    def abandon(self) -> None:
+        """The check ended before deciding (Ctrl-C): a temporary folder goes."""
+        if not self.finished and not self.asked:
+            self.finish(failed=False)

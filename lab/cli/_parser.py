@@ -11,6 +11,8 @@ from lab._errors import UnknownNameError
 
 EXIT_USAGE = 2
 """Exit status for bad input, as argparse uses it."""
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
 
 Verb = Callable[[argparse.Namespace], int]
 """What a verb runs: the parsed arguments in, the exit status out."""

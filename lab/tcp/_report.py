@@ -144,11 +144,13 @@ def render_summary(
     coverage: Coverage | None = None,
     *,
     left_out: Mapping[str, str] | None = None,
+    not_run: Sequence[str] | None = None,
 ) -> str:
     """One line per run, then which documented states and flags were observed.
 
     `left_out` names the families that did not run, and why (``{"IPv6": "server has no
-    IPv6 address"}``).
+    IPv6 address"}``). `not_run`, when given, says the check was interrupted and lists
+    the runs that did not finish (``close (IPv6)``).
     """
     failed = sum(not v.ok for v in verdicts)
     agree = len(verdicts) - failed
@@ -168,6 +170,11 @@ def render_summary(
     ]
     lines = [head, *_columns(runs)]
     lines += [f"  {family} left out: {why}" for family, why in (left_out or {}).items()]
+    if not_run is not None:
+        lines.append(
+            f"interrupted (Ctrl-C) after {_count(len(verdicts), 'finished run')}; "
+            + (f"not run: {', '.join(not_run)}" if not_run else "every planned run had finished")
+        )
     lines += ["", _settings_line(verdicts)]
     if coverage is not None:
         lines += ["", "documented states", *_columns([_coverage(r) for r in coverage.states])]

@@ -12,6 +12,7 @@ from support import lab_cli, spec_with_half_close
 
 from lab import (
     CheckEvent,
+    CheckInterrupted,
     CheckStarted,
     Lab,
     RunFinished,
@@ -218,3 +219,26 @@ def test_run_check_reports_its_progress_and_counts_a_timer_down(tmp_path: Path) 
     assert [w.waited for w in waits] == sorted(w.waited for w in waits)
     assert str(events[0]) == "lab check: 1 run on two-hosts, client -> server, IPv4"
     assert str(events[-1]).startswith("[1/1] half-close (IPv4) ok in ")
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_ctrl_c_during_run_check_raises_what_finished() -> None:
+    def interrupt_the_second_run(event: CheckEvent) -> None:
+        if isinstance(event, RunStarted) and event.run.n == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(CheckInterrupted) as interrupted:
+        run_check(scenarios=["open", "close"], progress=interrupt_the_second_run)
+    assert isinstance(interrupted.value, KeyboardInterrupt)  # callers that know nothing of it
+    result = interrupted.value.result
+    assert result.interrupted
+    assert not result.ok
+    assert [v.label for v in result.verdicts] == ["open (IPv4)"]
+    assert result.not_run == ("open (IPv6)", "close (IPv4)", "close (IPv6)")
+    assert (
+        "interrupted (Ctrl-C) after 1 finished run; not run: open (IPv6), close (IPv4), "
+        "close (IPv6)"
+    ) in result.report()
+    data = result.to_json()
+    assert (data["interrupted"], data["ok"]) == (True, False)
+    assert data["not_run"] == ["open (IPv6)", "close (IPv4)", "close (IPv6)"]

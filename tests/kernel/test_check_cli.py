@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from support import (
+    REPO,
     lab_cli,
     lab_cli_into_a_closed_pipe,
     lab_cli_on_a_terminal,
+    real_root,
     spec_with_half_close,
 )
 
@@ -138,3 +145,49 @@ def test_off_a_terminal_the_check_is_silent_on_stderr_unless_verbose(tmp_path: P
     ), lines[2]
     assert re.fullmatch(r"\[1/1\] half-close \(IPv4\) ok in \d+\.\d\d s", lines[3]), lines[3]
     assert len(lines) == 4
+
+
+def test_ctrl_c_prints_what_finished_says_interrupted_and_exits_130(tmp_path: Path) -> None:
+    out = tmp_path / "check.json"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    argv = ["check", "--scenario", "open", "--scenario", "close", "--family", "IPv4"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "lab", *argv, "--wait-timers", "--verbose", "--json", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    ) as lab:
+        assert lab.stdout is not None
+        assert lab.stderr is not None
+        for line in lab.stderr:  # the open has finished; the close waits out TIME-WAIT (60 s)
+            if "waiting for the client's timer to end TIME-WAIT" in line:
+                break
+        lab.send_signal(signal.SIGINT)
+        report, error = lab.stdout.read(), lab.stderr.read()
+    assert lab.returncode == 130, error
+    assert error.splitlines()[-1] == (
+        "lab: interrupted (Ctrl-C) after 1 of 2 scenario runs; the report shows those that finished"
+    )
+    assert "open (IPv4): Three-way open" in report  # the finished run's table
+    assert "close (IPv4):" not in report
+    assert "interrupted (Ctrl-C) after 1 finished run; not run: close (IPv4)" in report
+    data = json.loads(out.read_text())
+    assert (data["interrupted"], data["not_run"]) == (True, ["close (IPv4)"])
+    assert list(temporary.iterdir()) == []  # nothing failed: the pcaps went
+
+
+@pytest.mark.skipif(not real_root(), reason="scripts/interrupt.py reads every process (root)")
+def test_the_interrupt_script_counts_nothing_left_behind() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "interrupt.py"), "--runs", "1", "--seed", "7"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.split()[:1] == ["1"]]
+    assert row.split()[2:8] == ["130", "yes", "yes", "0", "0", "0"]
+    assert done.stdout.rstrip().endswith("0 of 1 runs had a problem")
