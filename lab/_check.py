@@ -23,6 +23,7 @@ from lab.stepping._profile import read_tcp_settings
 from lab.stepping._runner import VERBS, ScenarioRun, TimerWait, run_scenario
 from lab.tcp._assertions import assert_verdict
 from lab.tcp._coverage import Coverage, coverage
+from lab.tcp._junit import JunitCase, coverage_case, render_junit, scenario_case
 from lab.tcp._names import Role
 from lab.tcp._report import render_header, render_scenario, render_summary, to_json
 from lab.tcp._settings import TcpSettings
@@ -123,6 +124,8 @@ class CheckResult:
     """Ctrl-C stopped the check: `runs` are those that finished, `not_run` the others."""
     not_run: tuple[str, ...] = ()
     """Runs planned but not finished (``close (IPv6)``), when interrupted."""
+    scenarios: tuple[str, ...] = ()
+    """The scenarios the check ran or meant to run, by name."""
 
     @property
     def ok(self) -> bool:
@@ -175,6 +178,48 @@ class CheckResult:
             not_run=self.not_run if self.interrupted else None,
         )
         return "\n\n".join([self.header(), *tables, summary])
+
+    def to_junit_xml(self) -> str:
+        """One JUnit test case per run (failures with the side-by-side table), for CI systems.
+
+        Families left out and runs an interruption prevented are skipped cases
+        that say why; one more case fails if a documented state or flag was never
+        observed.
+        """
+        classname = f"lab check.{self.topology.name}"
+        cases = [
+            scenario_case(
+                v,
+                pcap=self.pcaps.get(v.id),
+                seconds=r.seconds,
+                output=_ss_block(r).lstrip("\n"),
+                classname=classname,
+            )
+            for v, r in zip(self.verdicts, self.runs, strict=True)
+        ]
+        cases += [
+            JunitCase(
+                f"{name} ({family})", classname=classname, skipped=f"{family} left out: {why}"
+            )
+            for name in self.scenarios
+            for family, why in self.left_out.items()
+        ]
+        cases += [
+            JunitCase(label, classname=classname, skipped="interrupted (Ctrl-C) before it finished")
+            for label in self.not_run
+        ]
+        cases.append(coverage_case(self.coverage, classname=classname))
+        properties = {
+            "kernel": self.kernel,
+            "topology": f"{self.topology.name} ({self.topology.source})",
+            "client": self.client,
+            "server": self.server,
+        }
+        if self.tcp_settings is not None:
+            properties |= {s.name: s.value for s in self.tcp_settings.settings}
+        return render_junit(
+            cases, properties=properties, seconds=self.seconds, hostname=os.uname().nodename
+        )
 
     def to_json(self) -> dict[str, object]:
         data = to_json(self.verdicts, kernel=self.kernel, pcaps=self.pcaps, coverage=self.coverage)
@@ -304,6 +349,7 @@ def run_plan(
             tcp_settings=settings,
             interrupted=interrupted,
             not_run=tuple(f"{s.name} ({f})" for s, f in plan.runs[len(checks) :]),
+            scenarios=tuple(s.name for s in plan.scenarios),
         )
 
     try:

@@ -11,8 +11,8 @@ from typing import Any
 
 from lab._check import CheckInterrupted, CheckPlan, CheckResult, plan_check, run_plan
 from lab._errors import LabError
-from lab.cli._outputs import OutputFile, PcapFolder
-from lab.cli._parser import EXIT_INTERRUPTED, add_verb, family
+from lab.cli._outputs import STDOUT, OutputFile, PcapFolder
+from lab.cli._parser import EXIT_INTERRUPTED, UsageError, add_verb, family
 from lab.cli._progress import CheckProgress
 from lab.kernel._privileges import ensure_privileges
 from lab.tcp._report import render_scenario_list
@@ -32,8 +32,15 @@ def run(args: argparse.Namespace) -> int:
         server=args.server,
         spec=Path(args.spec) if args.spec else None,
     )
+    if args.json == STDOUT and args.junit_xml == STDOUT:
+        raise UsageError(
+            "--json - and --junit-xml - both ask for standard output; send one to a file"
+        )
     with ExitStack() as unwritten:
-        json_file = _output(args.json, "--json", "check.json", unwritten)
+        outputs = {
+            "JSON": _output(args.json, "--json", "check.json", unwritten),
+            "JUnit XML": _output(args.junit_xml, "--junit-xml", "check.xml", unwritten),
+        }
         ensure_privileges()
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
         result = _run(plan, pcaps, args)
@@ -41,16 +48,21 @@ def run(args: argparse.Namespace) -> int:
         kept = pcaps.finish(failed=failed)
         if not failed and not pcaps.asked:
             result = result.without_pcaps()
-        # The report goes where the JSON does not: with --json -, standard output is the JSON's.
-        report = sys.stderr if json_file is not None and json_file.to_stdout else sys.stdout
+        # The report goes where no file does: with --json -, standard output is the JSON's.
+        to_stdout = any(o is not None and o.to_stdout for o in outputs.values())
+        report = sys.stderr if to_stdout else sys.stdout
         # Files first: a reader of the report that goes away (| head) must not cost them.
-        if json_file is not None:
-            json_file.write(json.dumps(result.to_json(), indent=2) + "\n")
+        contents = {"JSON": lambda: json.dumps(result.to_json(), indent=2) + "\n"}
+        contents["JUnit XML"] = result.to_junit_xml
+        for what, output in outputs.items():
+            if output is not None:
+                output.write(contents[what]())
         print(result.report(), file=report)
         runs = f"{len(result.runs)} run{'' if len(result.runs) == 1 else 's'}"
         print(f"\n{result.kernel}; {runs} in {result.seconds:.2f} s; {kept}", file=report)
-        if json_file is not None:
-            print(f"JSON written to {json_file.where}", file=report)
+        for what, output in outputs.items():
+            if output is not None:
+                print(f"{what} written to {output.where}", file=report)
     if result.interrupted:
         planned = len(result.runs) + len(result.not_run)
         print(
@@ -126,6 +138,12 @@ def add_check(sub: Any) -> None:
         "--json",
         metavar="FILE",
         help="also write the results as JSON (-: to standard output, and the report to stderr)",
+    )
+    p.add_argument(
+        "--junit-xml",
+        metavar="FILE",
+        help="also write JUnit XML, one test case per scenario and family, for CI systems "
+        "(-: to standard output, and the report to stderr)",
     )
     p.add_argument(
         "--pcap-dir",

@@ -75,11 +75,16 @@ class TcpSetting:
         """
         return TOPOLOGY if self.set_by_topology else INHERITED
 
+    @property
+    def value(self) -> str:
+        """``2``, or ``client 2/server 1`` when the hosts differ."""
+        if len(set(self.values.values())) == 1:
+            return next(iter(self.values.values()))
+        return "/".join(f"{role} {v}" for role, v in self.values.items())
+
     def shown(self) -> str:
         """``ecn=2``, or ``ecn=client 2/server 1`` when the hosts differ."""
-        if len(set(self.values.values())) == 1:
-            return f"{self.short}={next(iter(self.values.values()))}"
-        return f"{self.short}=" + "/".join(f"{role} {v}" for role, v in self.values.items())
+        return f"{self.short}={self.value}"
 
 
 @dataclass(frozen=True)

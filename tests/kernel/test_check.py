@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,8 +151,9 @@ def test_lab_check_on_a_lan_runs_between_the_first_two_hosts_or_the_ones_named(
 def test_lab_check_through_a_router_runs_the_family_the_ends_share(tmp_path: Path) -> None:
     out = tmp_path / "routed.json"
     pcaps = tmp_path / "pcaps"
+    junit = tmp_path / "routed.xml"
     argv = ["check", "--topology", "routed", "--scenario", "close", "--pcap-dir", str(pcaps)]
-    done = lab_cli(*argv, "--json", str(out))
+    done = lab_cli(*argv, "--json", str(out), "--junit-xml", str(junit))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PcapWriter" not in done.stderr  # scapy's warning of an empty capture
     assert "WARNING" not in done.stderr
@@ -161,6 +163,11 @@ def test_lab_check_through_a_router_runs_the_family_the_ends_share(tmp_path: Pat
     assert data["left_out"] == {"IPv6": "neither client nor server has an IPv6 address"}
     assert [(s["name"], s["family"]) for s in data["scenarios"]] == [("close", "IPv4")]
     assert sorted(p.name for p in pcaps.iterdir()) == ["close-ipv4.pcap"]
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["close (IPv4)"].find("failure") is None
+    left_out = cases["close (IPv6)"].find("skipped")
+    assert left_out is not None
+    assert left_out.get("message") == "IPv6 left out: neither client nor server has an IPv6 address"
 
 
 def test_the_tcp_settings_are_read_in_the_lab_hosts_and_disclosed() -> None:

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -50,15 +51,26 @@ def test_a_check_that_passes_removes_its_temporary_pcaps(tmp_path: Path) -> None
 def test_a_check_that_fails_keeps_its_pcaps_and_says_where(tmp_path: Path) -> None:
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    done = lab_cli(
-        "check", "--spec", str(wrong_spec(tmp_path)), *OPEN_IPV4, env={"TMPDIR": str(temporary)}
-    )
+    junit = tmp_path / "check.xml"
+    argv = ["check", "--spec", str(wrong_spec(tmp_path)), *OPEN_IPV4, "--junit-xml", str(junit)]
+    done = lab_cli(*argv, env={"TMPDIR": str(temporary)})
     assert done.returncode == 1, done.stderr
     (kept,) = temporary.iterdir()
     assert kept.name.startswith("lab-check-")
     assert [p.name for p in kept.iterdir()] == ["open-ipv4.pcap"]
-    assert done.stdout.rstrip().endswith(f"pcaps kept in {kept} (something failed)")
+    assert f"pcaps kept in {kept} (something failed)" in done.stdout
     assert f"pcap: {kept}/open-ipv4.pcap" in done.stdout
+    # CI systems show the run as a failed test, with the table and the pcap.
+    suite = ET.parse(junit).getroot()
+    (case,) = [c for c in suite.iter("testcase") if c.get("name") == "open (IPv4)"]
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith("step 1: ")
+    assert "✗" in (failure.text or "")
+    pcaps = [p.get("value") for p in case.iter("property") if p.get("name") == "pcap"]
+    assert pcaps == [f"{kept}/open-ipv4.pcap"]
+    assert f"[[ATTACHMENT|{kept}/open-ipv4.pcap]]" in (case.findtext("system-out") or "")
+    assert done.stdout.rstrip().endswith(f"JUnit XML written to {junit}")
 
 
 def test_pcaps_asked_for_are_kept(tmp_path: Path) -> None:
@@ -151,9 +163,11 @@ def test_ctrl_c_prints_what_finished_says_interrupted_and_exits_130(tmp_path: Pa
     out = tmp_path / "check.json"
     temporary = tmp_path / "tmp"
     temporary.mkdir()
+    junit = tmp_path / "check.xml"
     argv = ["check", "--scenario", "open", "--scenario", "close", "--family", "IPv4"]
+    argv += ["--wait-timers", "--verbose", "--json", str(out), "--junit-xml", str(junit)]
     with subprocess.Popen(
-        [sys.executable, "-m", "lab", *argv, "--wait-timers", "--verbose", "--json", str(out)],
+        [sys.executable, "-m", "lab", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -175,6 +189,11 @@ def test_ctrl_c_prints_what_finished_says_interrupted_and_exits_130(tmp_path: Pa
     assert "interrupted (Ctrl-C) after 1 finished run; not run: close (IPv4)" in report
     data = json.loads(out.read_text())
     assert (data["interrupted"], data["not_run"]) == (True, ["close (IPv4)"])
+    skipped = {c.get("name"): c.find("skipped") for c in ET.parse(junit).getroot().iter("testcase")}
+    assert skipped["open (IPv4)"] is None
+    closing = skipped["close (IPv4)"]
+    assert closing is not None
+    assert closing.get("message") == "interrupted (Ctrl-C) before it finished"
     assert list(temporary.iterdir()) == []  # nothing failed: the pcaps went
 
 

@@ -35,6 +35,10 @@ def test_show_without_a_name_lists_the_topologies(capsys: pytest.CaptureFixture[
         (["up", "two-hosts", "--name", "Bad Name"], "not a valid lab name"),
         (["demo", "lan", "--server", "dave"], "lan.yaml) has no host 'dave' to be the server"),
         (["check", "--topology", "lan", "--client", "dave"], "no host 'dave' to be the client"),
+        (
+            ["check", "--json", "-", "--junit-xml", "-"],
+            "--json - and --junit-xml - both ask for standard output; send one to a file",
+        ),
         (["check", "--family", "ipv7"], "--family: 'ipv7' is not an address family; did you mean"),
         (
             ["check", "--topology", "routed", "--family", "ipv6"],  # any case
@@ -113,13 +117,19 @@ def test_ls_json_without_a_lab_is_an_empty_list(tmp_path: Path) -> None:
             "lab: error: --json {tmp}: cannot write there: it is a folder; name a file in it, "
             "such as {tmp}/check.json",
         ),
+        (
+            "/nonexistent/x.xml",
+            "lab: error: --junit-xml /nonexistent/x.xml: cannot write there: the folder "
+            "/nonexistent does not exist; create it first, or choose another path",
+        ),
     ],
 )
 def test_an_output_path_that_cannot_be_written_is_refused_before_anything_runs(
     path: str, says: str, tmp_path: Path
 ) -> None:
     # TMPDIR: where the pcap folder would go, which must not be made either.
-    done = lab_cli("check", "--json", path.format(tmp=tmp_path), env={"TMPDIR": str(tmp_path)})
+    option = "--junit-xml" if path.endswith(".xml") else "--json"
+    done = lab_cli("check", option, path.format(tmp=tmp_path), env={"TMPDIR": str(tmp_path)})
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == says.format(tmp=tmp_path) + "\n"
     assert list(tmp_path.iterdir()) == []
