@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import sys
 from typing import Any
 
 from lab.cli._parser import UsageError, add_verb
 from lab.kernel import _pin
 from lab.kernel._lab import Lab
-from lab.kernel._mountns import create_mount_namespace
-from lab.kernel._netns import NetNamespace
 from lab.kernel._privileges import ensure_privileges
 from lab.topology import DEFAULT_TOPOLOGY, available, describe, load
 from lab.topology._ends import choose_ends
@@ -90,25 +88,22 @@ def exec_(args: argparse.Namespace) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise UsageError("lab exec needs a command after --, e.g.: lab exec client -- ip addr")
-    path = _pin.find(args.lab).netns_path(args.host)
-    netns = NetNamespace.open(str(path), args.host)
-    mnt_fd = create_mount_namespace(netns)
-    os.set_inheritable(mnt_fd, True)
-    nsenter = shutil.which("nsenter") or "/usr/bin/nsenter"
-    os.execv(nsenter, [nsenter, f"--net={path}", f"--mount=/proc/self/fd/{mnt_fd}", "--", *command])
+    argv = _pin.exec_argv(_pin.find(args.lab), args.host, command)
+    sys.stdout.flush()  # nothing of ours may be left in a buffer that exec throws away
+    os.execv(argv[0], argv)
 
 
 def down(args: argparse.Namespace) -> int:
-    lab = _pin.unpin(args.name or _pin.find(None).name)
-    print(f"lab {lab.name} is down")
+    lab, stopped = _pin.unpin(args.name or _pin.find(None).name)
+    print(f"lab {lab.name} is down; {stopped}")
     return 0
 
 
 def cleanup(args: argparse.Namespace) -> int:
-    removed = _pin.cleanup()
+    removed, stopped = _pin.cleanup()
     for item in removed:
         print(f"removed {item}")
-    print(f"cleanup: {len(removed)} removed")
+    print(f"cleanup: {len(removed)} removed; {stopped}")
     return 0
 
 

@@ -106,3 +106,54 @@ def test_up_refuses_without_real_root(tmp_path: Path) -> None:
 
 def test_demo_piped_into_a_reader_that_goes_away_ends_with_status_141() -> None:
     assert lab_cli_into_a_closed_pipe("demo") == (141, "")  # lab demo | head -1
+
+
+@needs_real_root
+def test_down_stops_what_ip_netns_exec_started_and_tells_other_users_to_use_sudo() -> None:
+    # A private mount namespace with a /run of its own: `ip netns exec` finds the pins in
+    # /run/netns, and a crash of this test leaves nothing on the machine.
+    script = f"""
+        set -e
+        mount -t tmpfs lab-test /run
+        lab() {{ {sys.executable} -m lab "$@"; }}
+        as_user() {{ setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }}
+        lab up two-hosts --name t1
+        ip netns exec lab-t1.client sleep 300 &
+        sleeper=$!
+        ip netns exec lab-t1.server sh -c 'trap "" TERM; exec sleep 300' &
+        stubborn=$!
+        sleep 0.3
+        for verb in "exec --lab t1 client -- true" "down t1" "cleanup"; do
+            as_user {sys.executable} -m lab $verb || echo "status $?"
+        done
+        lab down t1
+        wait $sleeper || echo "sleeper: status $?"
+        wait $stubborn || echo "stubborn: status $?"
+        ls /run/netns
+    """
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    refusals = done.stderr.splitlines()
+    assert refusals == [
+        "lab: error: entering host client of lab t1 needs root, as lab up did (unshare: "
+        "Operation not permitted); run it with sudo: sudo lab exec --lab t1 client -- true",
+        "lab: error: taking down lab t1 needs root, as lab up did (umount /run/netns/"
+        "lab-t1.client: Operation not permitted); run it with sudo: sudo lab down t1",
+        "lab: error: removing what lab up left needs root, as lab up did (umount /run/netns/"
+        "lab-t1.client: Operation not permitted); run it with sudo: sudo lab cleanup",
+    ]
+    out = done.stdout.splitlines()
+    assert out.count("status 2") == 3
+    (down,) = [line for line in out if line.startswith("lab t1 is down")]
+    assert down.startswith("lab t1 is down; stopped 2 processes running in it (sleep (pid ")
+    assert down.endswith("; 1 needed SIGKILL")
+    assert out[-2:] == [
+        "sleeper: status 143",  # ended on SIGTERM
+        "stubborn: status 137",  # SIGKILL, after the grace period; and /run/netns is empty
+    ]
