@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
             "JSON": _output(args.json, "--json", "check.json", unwritten),
             "JUnit XML": _output(args.junit_xml, "--junit-xml", "check.xml", unwritten),
         }
-        ensure_privileges()
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
+        ensure_privileges()  # after the files and folder are made: they are the user's
         result = _run(plan, pcaps, args)
         failed = any(not v.ok for v in result.verdicts) or not (result.ok or result.interrupted)
         kept = pcaps.finish(failed=failed)

@@ -31,11 +31,20 @@ _FIXES: Final = {
     errno.ENOENT: "the folder {parent} does not exist; create it first, or choose another path",
     errno.EISDIR: "it is a folder; name a file in it, such as {path}/{example}",
     errno.ENOTDIR: "{parent} is not a folder; choose another path",
+    errno.EEXIST: "it is a file, not a folder; choose a folder",
     errno.EACCES: "permission denied; choose a path you may write",
     errno.EPERM: "permission denied; choose a path you may write",
     errno.EROFS: "the file system is read-only; choose another path",
 }
-"""How to fix each way opening an output file fails, by errno."""
+"""How to fix each way making an output file or folder fails, by errno."""
+
+
+def _why(error: OSError, path: Path, example: str = "") -> str:
+    """What went wrong at `path` and how to fix it, for one line."""
+    fix = _FIXES.get(error.errno or 0)
+    if fix is None or (error.errno == errno.ENOENT and path.parent.is_dir()):
+        return f"{error.strerror}; choose another path"
+    return fix.format(parent=path.parent, path=path, example=example)
 
 
 class OutputFile:
@@ -53,14 +62,8 @@ class OutputFile:
         try:
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept until write
         except OSError as error:
-            fix = _FIXES.get(error.errno or 0, "{strerror}; choose another path")
-            where = fix.format(
-                parent=self.path.parent,
-                path=self.path,
-                example=example,
-                strerror=error.strerror,
-            )
-            raise UsageError(f"{option} {text}: cannot write there: {where}") from None
+            why = _why(error, self.path, example)
+            raise UsageError(f"{option} {text}: cannot write there: {why}") from None
         self._created = not existed
 
     @property
@@ -120,10 +123,8 @@ class PcapFolder:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise UsageError(
-                f"--pcap-dir {given}: cannot make the folder: {error.strerror}; "
-                "choose a folder you may write"
-            ) from None
+            why = _why(error, self.path)
+            raise UsageError(f"--pcap-dir {given}: cannot make the folder: {why}") from None
 
     def finish(self, *, failed: bool) -> str:
         """Keep the pcaps if they were asked for or something failed, else remove them.

@@ -39,6 +39,10 @@ def test_show_without_a_name_lists_the_topologies(capsys: pytest.CaptureFixture[
             ["check", "--json", "-", "--junit-xml", "-"],
             "--json - and --junit-xml - both ask for standard output; send one to a file",
         ),
+        (
+            ["check", "--pcap-dir", "/etc/passwd"],
+            "--pcap-dir /etc/passwd: cannot make the folder: it is a file, not a folder",
+        ),
         (["check", "--family", "ipv7"], "--family: 'ipv7' is not an address family; did you mean"),
         (
             ["check", "--topology", "routed", "--family", "ipv6"],  # any case
