@@ -1,9 +1,13 @@
-"""`lab check`: every documented scenario, over IPv4 and IPv6, on a fresh lab each.
+"""`lab check`: every documented scenario, over each family both ends have, on a fresh lab each.
 
-The library function behind the CLI's `lab check` and the pytest helpers:
-load the spec, build the topology once per scenario and family (a few
-milliseconds), run the scenario with stepping, judge it against the
-documentation, and collect the verdicts, pcaps and timings.
+The library behind the CLI's `lab check` and the pytest helpers.
+`plan_check` reads and checks the inputs (spec, topology, the two ends, the
+families) before anything is built; `run_plan` builds the topology once per
+scenario and family (a few milliseconds), runs the scenario with stepping,
+judges it against the documentation, and collects the verdicts, pcaps,
+timings and the TCP settings the hosts had. `run_check` does both. Nothing
+here prints: a `progress` callback hears each `CheckEvent`, and Ctrl-C
+raises `CheckInterrupted`, a KeyboardInterrupt that carries the runs that finished.
 """
 
 from __future__ import annotations
@@ -222,6 +226,11 @@ class CheckResult:
         )
 
     def to_json(self) -> dict[str, object]:
+        """Everything as plain data, ready for json.dumps.
+
+        The verdicts (`lab.tcp.to_json`), the ends, the families run and left out,
+        the TCP settings, and whether it was interrupted.
+        """
         data = to_json(self.verdicts, kernel=self.kernel, pcaps=self.pcaps, coverage=self.coverage)
         for scenario, run in zip(data["scenarios"], self.runs, strict=True):  # type: ignore[call-overload]
             scenario["ss"] = run.ss

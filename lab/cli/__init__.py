@@ -1,13 +1,16 @@
 """The `lab` command: a thin edge over the library.
 
-    lab check [--json FILE]      verify the documented TCP tables, segment by segment
+    lab check [--json FILE] [--junit-xml FILE]
+                                 verify the documented TCP tables, segment by segment
+    lab check --list             the scenarios, and the flags and states each documents
     lab show [TOPOLOGY]          hosts, links, addresses (no TOPOLOGY: list them)
     lab demo [TOPOLOGY]          build, one real TCP exchange, both ends' ss, tear down
     lab up TOPOLOGY [--name N]   build and keep it, for interactive exercises (root)
-    lab ls                       labs that are up
+    lab ls [--json]              labs that are up
     lab exec [--lab N] HOST -- CMD ...
-    lab down [NAME]              take a lab down
+    lab down [NAME]              take a lab down, and stop what still runs in it
     lab cleanup                  remove whatever a crashed `lab up` left
+    lab --version
 
 Bad input prints one line on stderr and exits with status 2. A reader of
 standard output that goes away (``lab demo | head -1``) ends the command

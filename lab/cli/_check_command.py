@@ -36,11 +36,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--json - and --junit-xml - both ask for standard output; send one to a file"
         )
-    with ExitStack() as unwritten:
-        outputs = {
-            "JSON": _output(args.json, "--json", "check.json", unwritten),
-            "JUnit XML": _output(args.junit_xml, "--junit-xml", "check.xml", unwritten),
-        }
+    with ExitStack() as unwritten:  # what the check never got to write is removed again
+        outputs = [
+            output
+            for output in (
+                _output(args.json, "--json", "check.json", "JSON", unwritten),
+                _output(args.junit_xml, "--junit-xml", "check.xml", "JUnit XML", unwritten),
+            )
+            if output is not None
+        ]
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
         ensure_privileges()  # after the files and folder are made: they are the user's
         result = _run(plan, pcaps, args)
@@ -48,21 +52,7 @@ def run(args: argparse.Namespace) -> int:
         kept = pcaps.finish(failed=failed)
         if not failed and not pcaps.asked:
             result = result.without_pcaps()
-        # The report goes where no file does: with --json -, standard output is the JSON's.
-        to_stdout = any(o is not None and o.to_stdout for o in outputs.values())
-        report = sys.stderr if to_stdout else sys.stdout
-        # Files first: a reader of the report that goes away (| head) must not cost them.
-        contents = {"JSON": lambda: json.dumps(result.to_json(), indent=2) + "\n"}
-        contents["JUnit XML"] = result.to_junit_xml
-        for what, output in outputs.items():
-            if output is not None:
-                output.write(contents[what]())
-        print(result.report(), file=report)
-        runs = f"{len(result.runs)} run{'' if len(result.runs) == 1 else 's'}"
-        print(f"\n{result.kernel}; {runs} in {result.seconds:.2f} s; {kept}", file=report)
-        for what, output in outputs.items():
-            if output is not None:
-                print(f"{what} written to {output.where}", file=report)
+        _write(result, outputs, kept)
     if result.interrupted:
         planned = len(result.runs) + len(result.not_run)
         print(
@@ -72,6 +62,23 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     return 0 if result.ok else 1
+
+
+def _write(result: CheckResult, outputs: list[OutputFile], kept: str) -> None:
+    """The files, then the report and its last lines (on stderr if a file took stdout)."""
+    renderers = {
+        "JSON": lambda: json.dumps(result.to_json(), indent=2) + "\n",
+        "JUnit XML": result.to_junit_xml,
+    }
+    # Files first: a reader of the report that goes away (| head) must not cost them.
+    for output in outputs:
+        output.write(renderers[output.what]())
+    report = sys.stderr if any(o.to_stdout for o in outputs) else sys.stdout
+    print(result.report(), file=report)
+    runs = f"{len(result.runs)} run{'' if len(result.runs) == 1 else 's'}"
+    print(f"\n{result.kernel}; {runs} in {result.seconds:.2f} s; {kept}", file=report)
+    for output in outputs:
+        print(f"{output.what} written to {output.where}", file=report)
 
 
 def _run(plan: CheckPlan, pcaps: PcapFolder, args: argparse.Namespace) -> CheckResult:
@@ -97,11 +104,13 @@ def _run(plan: CheckPlan, pcaps: PcapFolder, args: argparse.Namespace) -> CheckR
         raise
 
 
-def _output(text: str | None, option: str, example: str, unwritten: ExitStack) -> OutputFile | None:
+def _output(
+    text: str | None, option: str, example: str, what: str, unwritten: ExitStack
+) -> OutputFile | None:
     """The output file `option` names, opened now; discarded if the check ends before it."""
     if text is None:
         return None
-    output = OutputFile(text, option, example=example)
+    output = OutputFile(text, option, example=example, what=what)
     unwritten.callback(output.discard)
     return output
 

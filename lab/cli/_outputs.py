@@ -50,8 +50,10 @@ def _why(error: OSError, path: Path, example: str = "") -> str:
 class OutputFile:
     """A file a command writes at its end, opened (so checked) at its start."""
 
-    def __init__(self, text: str, option: str, *, example: str) -> None:
+    def __init__(self, text: str, option: str, *, example: str, what: str) -> None:
         self.option = option
+        self.what = what
+        """What goes in it, for messages: ``JSON``."""
         self.to_stdout = text == STDOUT
         self.path = None if self.to_stdout else Path(text)
         self._created = False
