@@ -11,7 +11,19 @@ flight), `lab.tcp` (states, flags, the documented tables, verdicts) and
 """
 
 from lab._addresses import Family
-from lab._check import CheckResult, ScenarioCheck, check_scenario, run_check
+from lab._check import (
+    CheckEvent,
+    CheckInterrupted,
+    CheckResult,
+    CheckStarted,
+    PlannedRun,
+    RunFinished,
+    RunStarted,
+    ScenarioCheck,
+    TimerWaiting,
+    check_scenario,
+    run_check,
+)
 from lab._errors import (
     BuildError,
     HostError,
@@ -30,7 +42,10 @@ from lab.topology import Topology, from_dict, load
 
 __all__ = [
     "BuildError",
+    "CheckEvent",
+    "CheckInterrupted",
     "CheckResult",
+    "CheckStarted",
     "Family",
     "Host",
     "HostError",
@@ -38,15 +53,19 @@ __all__ = [
     "Lab",
     "LabError",
     "LabNotFoundError",
+    "PlannedRun",
     "Privilege",
     "PrivilegeError",
     "Process",
     "Role",
+    "RunFinished",
+    "RunStarted",
     "ScenarioCheck",
     "SpecError",
     "SteppingError",
     "TcpFlag",
     "TcpState",
+    "TimerWaiting",
     "Topology",
     "TopologyError",
     "UnknownNameError",

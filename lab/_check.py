@@ -1,31 +1,41 @@
-"""`lab check`: every documented scenario, over IPv4 and IPv6, on a fresh lab each.
+"""`lab check`: every documented scenario, over each family both ends have, on a fresh lab each.
 
-The library function behind the CLI's `lab check` and the pytest helpers:
-load the spec, build the topology once per scenario and family (a few
-milliseconds), run the scenario with stepping, judge it against the
-documentation, and collect the verdicts, pcaps and timings.
+The library behind the CLI's `lab check` and the pytest helpers.
+`plan_check` reads and checks the inputs (spec, topology, the two ends, the
+families) before anything is built; `run_plan` builds the topology once per
+scenario and family (a few milliseconds), runs the scenario with stepping,
+judges it against the documentation, and collects the verdicts, pcaps,
+timings and the TCP settings the hosts had. `run_check` does both. Nothing
+here prints: a `progress` callback hears each `CheckEvent`, and Ctrl-C
+raises `CheckInterrupted`, a KeyboardInterrupt that carries the runs that finished.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab._addresses import Family
 from lab._errors import LabError, SpecError
 from lab.kernel._lab import Lab
-from lab.stepping._runner import VERBS, ScenarioRun, run_scenario
+from lab.stepping._profile import read_tcp_settings
+from lab.stepping._runner import VERBS, ScenarioRun, TimerWait, run_scenario
 from lab.tcp._assertions import assert_verdict
 from lab.tcp._coverage import Coverage, coverage
-from lab.tcp._report import render_scenario, render_summary, to_json
+from lab.tcp._junit import JunitCase, coverage_case, render_junit, scenario_case
+from lab.tcp._names import Role
+from lab.tcp._report import render_header, render_scenario, render_summary, to_json
+from lab.tcp._settings import TcpSettings
 from lab.tcp._spec import Action, Scenario, Spec
 from lab.tcp._spec_load import load_spec
 from lab.tcp._verdict import ScenarioVerdict, judge
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
+from lab.topology._ends import Ends, choose_ends, shared_families
 
 
 @dataclass(frozen=True)
@@ -61,10 +71,12 @@ def check_scenario(
     strict_flags: bool = False,
     wait_timers: bool = False,
     stepping: bool = True,
+    on_wait: Callable[[TimerWait], None] | None = None,
 ) -> ScenarioCheck:
     """Run one documented scenario in a started `lab`, stepping unless told not to; judge it.
 
-    `client` and `server` name the lab hosts that play the roles.
+    `client` and `server` name the lab hosts that play the roles; `on_wait`
+    hears how a wait for a timer stands (see `run_scenario`).
     """
     if isinstance(scenario, str):
         loaded = spec if isinstance(spec, Spec) else load_spec(spec)
@@ -79,6 +91,7 @@ def check_scenario(
         pcap=pcap,
         wait_timers=wait_timers,
         stepping=stepping,
+        on_wait=on_wait,
     )
     verdict = judge(
         scenario,
@@ -101,16 +114,35 @@ class CheckResult:
     verdicts: tuple[ScenarioVerdict, ...]
     kernel: str
     seconds: float
+    client: str = "client"
+    """The host that played the client."""
+    server: str = "server"
+    """The host that played the server."""
+    families: tuple[Family, ...] = tuple(Family)
+    """The families that ran."""
+    left_out: dict[Family, str] = field(default_factory=dict)
+    """Families not run because the ends do not share them, and why."""
+    tcp_settings: TcpSettings | None = None
+    """The TCP settings of the ends' hosts before any scenario ran, and who set which."""
+    interrupted: bool = False
+    """Ctrl-C stopped the check: `runs` are those that finished, `not_run` the others."""
+    not_run: tuple[str, ...] = ()
+    """Runs planned but not finished (``close (IPv6)``), when interrupted."""
+    scenarios: tuple[str, ...] = ()
+    """The scenarios the check ran or meant to run, by name."""
 
     @property
     def ok(self) -> bool:
         """Every scenario run agrees, and every state and flag its scenarios document was seen.
 
-        Rows whose scenarios were not run (``--scenario``) do not count against it.
+        Rows whose scenarios were not run (``--scenario``) do not count against it; an
+        interrupted check is not ok.
         """
-        return all(v.ok for v in self.verdicts) and not self.coverage.missed
+        return (
+            not self.interrupted and all(v.ok for v in self.verdicts) and not self.coverage.missed
+        )
 
-    @cached_property
+    @functools.cached_property
     def coverage(self) -> Coverage:
         return coverage(self.spec, self.verdicts)
 
@@ -119,63 +151,297 @@ class CheckResult:
         """Scenario id (``open-ipv4``) -> pcap path."""
         return {v.id: str(r.pcap) for v, r in zip(self.verdicts, self.runs, strict=True) if r.pcap}
 
+    def without_pcaps(self) -> CheckResult:
+        """The same result naming no pcap (for when the pcaps were removed)."""
+        runs = tuple(dataclasses.replace(run, pcap=None) for run in self.runs)
+        return dataclasses.replace(self, runs=runs)
+
+    def header(self) -> str:
+        """Under what the verdicts were observed: kernel, hosts, families, TCP settings."""
+        return render_header(
+            kernel=self.kernel,
+            topology=f"{self.topology.name} ({self.topology.source})",
+            client=self.client,
+            server=self.server,
+            families=[str(f) for f in self.families],
+            left_out={str(family): why for family, why in self.left_out.items()},
+            settings=self.tcp_settings,
+        )
+
     def report(self) -> str:
-        """Every scenario's side-by-side table, then the summary."""
+        """The header, every scenario's side-by-side table, then the summary."""
         tables = [
             render_scenario(v, pcap=self.pcaps.get(v.id)) + _ss_block(r)
             for v, r in zip(self.verdicts, self.runs, strict=True)
         ]
-        return "\n\n".join([*tables, render_summary(self.verdicts, self.coverage)])
+        left_out = {str(family): why for family, why in self.left_out.items()}
+        summary = render_summary(
+            self.verdicts,
+            self.coverage,
+            left_out=left_out,
+            not_run=self.not_run if self.interrupted else None,
+        )
+        return "\n\n".join([self.header(), *tables, summary])
+
+    def to_junit_xml(self) -> str:
+        """One JUnit test case per run (failures with the side-by-side table), for CI systems.
+
+        Families left out and runs an interruption prevented are skipped cases
+        that say why; one more case fails if a documented state or flag was never
+        observed.
+        """
+        classname = f"lab check.{self.topology.name}"
+        cases = [
+            scenario_case(
+                v,
+                pcap=self.pcaps.get(v.id),
+                seconds=r.seconds,
+                output=_ss_block(r).lstrip("\n"),
+                classname=classname,
+            )
+            for v, r in zip(self.verdicts, self.runs, strict=True)
+        ]
+        cases += [
+            JunitCase(
+                f"{name} ({family})", classname=classname, skipped=f"{family} left out: {why}"
+            )
+            for name in self.scenarios
+            for family, why in self.left_out.items()
+        ]
+        cases += [
+            JunitCase(label, classname=classname, skipped="interrupted (Ctrl-C) before it finished")
+            for label in self.not_run
+        ]
+        cases.append(coverage_case(self.coverage, classname=classname))
+        properties = {
+            "kernel": self.kernel,
+            "topology": f"{self.topology.name} ({self.topology.source})",
+            "client": self.client,
+            "server": self.server,
+        }
+        if self.tcp_settings is not None:
+            properties |= {s.name: s.value for s in self.tcp_settings.settings}
+        return render_junit(
+            cases, properties=properties, seconds=self.seconds, hostname=os.uname().nodename
+        )
 
     def to_json(self) -> dict[str, object]:
+        """Everything as plain data, ready for json.dumps.
+
+        The verdicts (`lab.tcp.to_json`), the ends, the families run and left out,
+        the TCP settings, and whether it was interrupted.
+        """
         data = to_json(self.verdicts, kernel=self.kernel, pcaps=self.pcaps, coverage=self.coverage)
         for scenario, run in zip(data["scenarios"], self.runs, strict=True):  # type: ignore[call-overload]
             scenario["ss"] = run.ss
         data["topology"] = self.topology.name
+        data["client"] = self.client
+        data["server"] = self.server
+        data["families"] = [str(f) for f in self.families]
+        data["left_out"] = {str(family): why for family, why in self.left_out.items()}
+        data["tcp_settings"] = None if self.tcp_settings is None else self.tcp_settings.to_json()
         data["seconds"] = round(self.seconds, 3)
+        data["interrupted"] = self.interrupted
+        data["not_run"] = list(self.not_run)
+        data["ok"] = self.ok
         return data
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """What a `lab check` will run, every input checked: nothing is built yet."""
+
+    spec: Spec
+    topology: Topology
+    scenarios: tuple[Scenario, ...]
+    ends: Ends
+    families: tuple[Family, ...]
+    left_out: dict[Family, str] = field(default_factory=dict)
+    """Families the ends do not share, and why (empty when the families were asked for)."""
+
+    @property
+    def runs(self) -> tuple[tuple[Scenario, Family], ...]:
+        """Each scenario over each family, in the order they run."""
+        return tuple((s, f) for s in self.scenarios for f in self.families)
+
+
+def plan_check(
+    topology: Topology | str = DEFAULT_TOPOLOGY,
+    *,
+    scenarios: Sequence[str] | None = None,
+    families: Sequence[Family | str] | None = None,
+    client: str | None = None,
+    server: str | None = None,
+    spec: Spec | Path | None = None,
+) -> CheckPlan:
+    """Read and check the inputs of a check (see `run_check`); raises LabError on bad input."""
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    topo = topology if isinstance(topology, Topology) else load(topology)
+    chosen = _scenarios(loaded, scenarios or list(loaded.scenarios))
+    for scenario in chosen:
+        _check_verbs(scenario, loaded.source)
+    ends = choose_ends(topo, client, server)
+    shared, left_out = shared_families(topo, ends)
+    return CheckPlan(
+        loaded,
+        topo,
+        tuple(chosen),
+        ends,
+        _families(topo, ends, shared, left_out, families),
+        left_out if families is None else {},
+    )
 
 
 def run_check(
     topology: Topology | str = DEFAULT_TOPOLOGY,
     *,
     scenarios: Sequence[str] | None = None,
-    families: Sequence[Family | str] = tuple(Family),
+    families: Sequence[Family | str] | None = None,
+    client: str | None = None,
+    server: str | None = None,
     spec: Spec | Path | None = None,
-    pcap_dir: Path,
+    pcap_dir: Path | None = None,
     strict_flags: bool = False,
     wait_timers: bool = False,
     stepping: bool = True,
+    progress: Callable[[CheckEvent], None] | None = None,
 ) -> CheckResult:
-    """Run the documented scenarios on the kernel and judge them."""
-    start = time.monotonic()
-    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
-    topo = topology if isinstance(topology, Topology) else load(topology)
-    chosen = _scenarios(loaded, scenarios or list(loaded.scenarios))
-    for scenario in chosen:
-        _check_verbs(scenario, loaded.source)
-    parsed = [Family.parse(f) for f in families]
-    pcap_dir.mkdir(parents=True, exist_ok=True)
-    checks = []
-    for scenario in chosen:
-        for family in parsed:
-            with Lab(topo) as lab:
-                checks.append(
-                    check_scenario(
-                        lab,
-                        scenario,
-                        family=family,
-                        pcap=pcap_dir / f"{scenario.name}-{family.lower()}.pcap",
-                        strict_flags=strict_flags,
-                        wait_timers=wait_timers,
-                        stepping=stepping,
-                    )
-                )
-    runs = [c.run for c in checks]
-    verdicts = [c.verdict for c in checks]
-    return CheckResult(
-        loaded, topo, tuple(runs), tuple(verdicts), _kernel(), time.monotonic() - start
+    """Run the documented scenarios on the kernel and judge them.
+
+    `client` and `server` name the hosts that play the roles (by default
+    ``client`` and ``server``, else the first two hosts that share a link);
+    `families` defaults to every family both have, and naming one they lack
+    is an error. Each run's pcap goes to `pcap_dir` (none without it).
+    `progress`, if given, hears each `CheckEvent` as it happens (``progress=print``
+    logs them); the check itself prints nothing.
+    """
+    plan = plan_check(
+        topology, scenarios=scenarios, families=families, client=client, server=server, spec=spec
     )
+    return run_plan(
+        plan,
+        pcap_dir=pcap_dir,
+        strict_flags=strict_flags,
+        wait_timers=wait_timers,
+        stepping=stepping,
+        progress=progress,
+    )
+
+
+def run_plan(
+    plan: CheckPlan,
+    *,
+    pcap_dir: Path | None = None,
+    strict_flags: bool = False,
+    wait_timers: bool = False,
+    stepping: bool = True,
+    progress: Callable[[CheckEvent], None] | None = None,
+) -> CheckResult:
+    """Run a checked plan (`plan_check`): one fresh lab per scenario and family."""
+    tell = progress or _nobody
+    start = time.monotonic()
+    settings: TcpSettings | None = None
+    checks: list[ScenarioCheck] = []
+
+    def result(*, interrupted: bool = False) -> CheckResult:
+        return CheckResult(
+            plan.spec,
+            plan.topology,
+            tuple(c.run for c in checks),
+            tuple(c.verdict for c in checks),
+            _kernel(),
+            time.monotonic() - start,
+            client=plan.ends.client,
+            server=plan.ends.server,
+            families=plan.families,
+            left_out=plan.left_out,
+            tcp_settings=settings,
+            interrupted=interrupted,
+            not_run=tuple(f"{s.name} ({f})" for s, f in plan.runs[len(checks) :]),
+            scenarios=tuple(s.name for s in plan.scenarios),
+        )
+
+    try:
+        tell(CheckStarted(plan))
+        if pcap_dir is not None:
+            pcap_dir.mkdir(parents=True, exist_ok=True)
+        with Lab(plan.topology) as lab:  # a few milliseconds, before any scenario sets anything
+            roles = {Role.CLIENT: plan.ends.client, Role.SERVER: plan.ends.server}
+            settings = read_tcp_settings(lab, roles, plan.scenarios)
+        for n, (scenario, family) in enumerate(plan.runs, 1):
+            run = PlannedRun(n, len(plan.runs), scenario, family)
+            tell(RunStarted(run))
+            with Lab(plan.topology) as lab:
+                check = check_scenario(
+                    lab,
+                    scenario,
+                    family=family,
+                    client=plan.ends.client,
+                    server=plan.ends.server,
+                    pcap=_pcap(pcap_dir, scenario, family),
+                    strict_flags=strict_flags,
+                    wait_timers=wait_timers,
+                    stepping=stepping,
+                    on_wait=functools.partial(_tell_waiting, tell, run),
+                )
+            checks.append(check)
+            tell(RunFinished(run, check))
+    except KeyboardInterrupt as interrupt:
+        raise CheckInterrupted(result(interrupted=True)) from interrupt
+    return result()
+
+
+class CheckInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `run_check`: still a KeyboardInterrupt, carrying what finished.
+
+    `result` holds the runs that finished (the one under way is torn down and
+    left out) with ``interrupted`` set, so a caller can report them.
+    """
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(f"interrupted after {len(result.runs)} finished runs")
+        self.result = result
+
+
+def _nobody(event: CheckEvent) -> None:
+    """Progress that no one hears."""
+
+
+def _tell_waiting(tell: Callable[[CheckEvent], None], run: PlannedRun, wait: TimerWait) -> None:
+    tell(TimerWaiting(run, wait))
+
+
+def _pcap(directory: Path | None, scenario: Scenario, family: Family) -> Path | None:
+    """Where one run's pcap goes: ``DIR/open-ipv4.pcap``."""
+    return None if directory is None else directory / f"{scenario.name}-{family.lower()}.pcap"
+
+
+def _families(
+    topology: Topology,
+    ends: Ends,
+    shared: tuple[Family, ...],
+    left_out: dict[Family, str],
+    asked: Sequence[Family | str] | None,
+) -> tuple[Family, ...]:
+    """The families to run: those asked for (each one the ends share), else all they share."""
+    if asked is None:
+        if not shared:
+            raise LabError(
+                f"{ends.client} and {ends.server} share no address family in topology "
+                f"{topology.name} ({topology.source}): {'; '.join(left_out.values())}; "
+                "choose two hosts with addresses of the same family"
+            )
+        return shared
+    parsed = tuple(dict.fromkeys(Family.parse(f) for f in asked))
+    for family in parsed:
+        if family in left_out:
+            have = ", ".join(shared) or "none"
+            raise LabError(
+                f"{family} cannot run between {ends.client} and {ends.server} in topology "
+                f"{topology.name} ({topology.source}): {left_out[family]}; the families they "
+                f"share: {have}; leave the family out, or choose hosts that have {family}"
+            )
+    return parsed
 
 
 def _scenarios(spec: Spec, names: Sequence[str]) -> list[Scenario]:
@@ -215,3 +481,86 @@ def _ss_block(run: ScenarioRun) -> str:
 def _kernel() -> str:
     uname = os.uname()
     return f"Linux {uname.release} {uname.machine}"
+
+
+# --- progress: what run_check reports as it goes ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One scenario over one family, the `n`th of `total`."""
+
+    n: int
+    total: int
+    scenario: Scenario
+    family: Family
+
+    @property
+    def label(self) -> str:
+        """``open (IPv4)``, as the report names the run."""
+        return f"{self.scenario.name} ({self.family})"
+
+    def __str__(self) -> str:
+        return f"[{self.n}/{self.total}] {self.label}"
+
+
+@dataclass(frozen=True)
+class CheckStarted:
+    """The inputs are checked and the check begins."""
+
+    plan: CheckPlan
+
+    def __str__(self) -> str:
+        plan = self.plan
+        runs = len(plan.runs)
+        return (
+            f"lab check: {runs} run{'' if runs == 1 else 's'} on {plan.topology.name}, "
+            f"{plan.ends.client} -> {plan.ends.server}, {' and '.join(plan.families)}"
+        )
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A run begins (a fresh lab is built for it)."""
+
+    run: PlannedRun
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.run.scenario.title}"
+
+
+@dataclass(frozen=True)
+class TimerWaiting:
+    """With ``wait_timers``: a run waits for a timer to end a state, about 4 times a second."""
+
+    run: PlannedRun
+    wait: TimerWait
+
+    def __str__(self) -> str:
+        wait = self.wait
+        left = "" if wait.left is None else f", {wait.left:.0f} s left"
+        return (
+            f"{self.run} waiting for the {wait.role}'s timer to end {wait.state}"
+            f"{left} (waited {wait.waited:.0f} s)"
+        )
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """A run ended and was judged."""
+
+    run: PlannedRun
+    check: ScenarioCheck
+
+    def __str__(self) -> str:
+        verdict = self.check.verdict
+        problems = len(verdict.problems)
+        outcome = (
+            "ok" if verdict.ok else f"FAIL ({problems} difference{'' if problems == 1 else 's'})"
+        )
+        return f"{self.run} {outcome} in {self.check.run.seconds:.2f} s"
+
+
+CheckEvent = CheckStarted | RunStarted | TimerWaiting | RunFinished
+"""What `run_check` tells its `progress` callback, in order: started, then each run's
+start, timer waits (with ``wait_timers``) and end."""

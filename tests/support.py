@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lab.kernel._privileges import in_user_namespace
+from lab.tcp import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,6 +95,52 @@ def lab_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
+def lab_cli_into_a_closed_pipe(*args: str) -> tuple[int, str]:
+    """Run ``python -m lab ARGS`` with its standard output's reader gone; (status, stderr).
+
+    As in ``lab ARGS | head -1`` once head has its line (or ``| true``).
+    """
+    with subprocess.Popen(
+        [sys.executable, "-m", "lab", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as lab:
+        assert lab.stdout is not None
+        assert lab.stderr is not None
+        lab.stdout.close()
+        error = lab.stderr.read()
+    return lab.returncode, error
+
+
+def lab_cli_on_a_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run ``python -m lab ARGS`` with standard output and error on one terminal (a pty).
+
+    Returns the exit status and everything the terminal received, escapes included.
+    """
+    main, side = pty.openpty()
+    terminal = {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "lab", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=side,
+        stderr=side,
+        env={**os.environ, **terminal, **(env or {})},
+    ) as lab:
+        os.close(side)
+        received = b""
+        while True:
+            try:
+                chunk = os.read(main, 1 << 16)
+            except OSError:  # EIO: the last process holding the terminal is gone
+                break
+            if not chunk:
+                break
+            received += chunk
+        os.close(main)
+    return lab.returncode, received.decode(errors="replace")
+
+
 def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     """The one ``lab: error: ...`` line a refused command printed (and nothing on stdout)."""
     __tracebackhide__ = True
@@ -102,3 +150,28 @@ def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     assert len(lines) == 1, captured.err
     assert lines[0].startswith("lab: error: ")
     return lines[0]
+
+
+HALF_CLOSE = """
+  half-close:
+    title: The client closes, the server never does; FIN-WAIT-2 ends by the client's timer
+    sysctls: {net.ipv4.tcp_fin_timeout: 1}
+    setup: [server listens, client connects, server accepts]
+    script:
+      - client closes
+      - segment: client -> server FIN
+        states: {client: FIN-WAIT-1}
+      - segment: server -> client ACK
+        states: {server: CLOSE-WAIT, client: FIN-WAIT-2}
+    timers:
+      - {role: client, state: FIN-WAIT-2, then: CLOSED}
+"""
+"""A scenario whose timer fires in 1 s (an orphaned FIN-WAIT-2), for --wait-timers without
+waiting out TIME-WAIT's minute."""
+
+
+def spec_with_half_close(folder: Path) -> Path:
+    """The packaged tables plus `HALF_CLOSE`, written into `folder`; returns the file."""
+    path = folder / "half-close.yaml"
+    path.write_text(Path(load_spec().source).read_text() + HALF_CLOSE)
+    return path

@@ -5,6 +5,12 @@ namespace of a lab the way ``ip netns add`` does, with a bind mount on
 ``/run/netns/lab-NAME.HOST`` (so ``ip netns exec`` works on them too), and
 records the lab in ``/run/lab/NAME.json``. Every pinned name starts with
 ``lab-``, which is how `cleanup` finds what a crashed `lab up` left.
+
+A lab kept this way is root's: `unpin`, `cleanup` and `exec_argv` turn the
+kernel's refusal to anyone else into a `PrivilegeError` that says to use sudo.
+`unpin` and `cleanup` also stop the programs still running in the lab's
+namespaces (started with ``ip netns exec`` or ``lab exec``), which would
+otherwise keep them, and themselves, alive (see `_ns_processes`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,10 @@ import errno
 import json
 import os
 import re
+import shlex
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,7 +30,9 @@ from lab._errors import LabError, LabNotFoundError, PrivilegeError
 from lab.kernel import _syscalls
 from lab.kernel._build import bridge_label
 from lab.kernel._lab import Lab
+from lab.kernel._mountns import create_mount_namespace
 from lab.kernel._netns import NetNamespace
+from lab.kernel._ns_processes import GRACE, Stopped, namespace_inode, processes_in, stop
 from lab.kernel._privileges import in_user_namespace
 
 PREFIX = "lab-"
@@ -55,11 +67,37 @@ class PinnedLab:
         """Pinned namespaces whose file is gone (the lab is damaged)."""
         return [n for n in self.namespaces.values() if not (_netns_dir() / n).exists()]
 
+    def to_json(self) -> dict[str, object]:
+        """What `lab ls --json` shows of it: the record, its status and its hosts."""
+        missing = self.missing()
+        return {
+            "name": self.name,
+            "topology": self.topology,
+            "source": self.source,
+            "status": "damaged" if missing else "up",
+            "missing": missing,
+            "hosts": [h for h in self.namespaces if not h.startswith("bridge ")],
+            "namespaces": dict(self.namespaces),
+            "addresses": {host: list(a) for host, a in self.addresses.items()},
+        }
+
     def netns_path(self, host: str) -> Path:
         if host not in self.namespaces or host.startswith("bridge "):
             hosts = ", ".join(h for h in self.namespaces if not h.startswith("bridge "))
             raise LabNotFoundError(f"lab {self.name} has no host {host!r}; its hosts are: {hosts}")
         return _netns_dir() / self.namespaces[host]
+
+
+@contextmanager
+def _as_root(what: str, command: str) -> Iterator[None]:
+    """Turn the kernel's refusal (EPERM, EACCES) into a PrivilegeError that names sudo."""
+    try:
+        yield
+    except PermissionError as error:
+        raise PrivilegeError(
+            f"{what} needs root, as lab up did ({error.strerror or error}); "
+            f"run it with sudo: sudo {command}"
+        ) from error
 
 
 def check_name(name: str) -> str:
@@ -165,24 +203,58 @@ def find(name: str | None) -> PinnedLab:
     raise LabNotFoundError(f"no lab named {name} is up; labs up: {names}")
 
 
-def unpin(name: str) -> PinnedLab:
-    """Take down the pinned lab `name`: its namespaces die once nothing else uses them."""
+def unpin(name: str, *, grace: float = GRACE) -> tuple[PinnedLab, Stopped]:
+    """Take down the pinned lab `name`, and stop the programs still running in it.
+
+    Its namespaces die once nothing uses them. The pins go first, so a user who
+    may not remove them (not root) has stopped nothing either.
+    """
     lab = find(name)
-    for netns_name in lab.namespaces.values():
-        _unpin_one(netns_name)
-    (_meta_dir() / f"{lab.name}.json").unlink(missing_ok=True)
-    return lab
+    inodes = _inodes(lab.namespaces.values())
+    running = processes_in(inodes)
+    with _as_root(f"taking down lab {lab.name}", f"lab down {lab.name}"):
+        for netns_name in lab.namespaces.values():
+            _unpin_one(netns_name)
+        (_meta_dir() / f"{lab.name}.json").unlink(missing_ok=True)
+    return lab, stop(running, grace=grace)
 
 
-def cleanup() -> list[str]:
-    """Remove every pinned lab namespace and record, whole or torn; returns what went."""
+def cleanup(*, grace: float = GRACE) -> tuple[list[str], Stopped]:
+    """Remove every pinned lab namespace and record, whole or torn; returns what went.
+
+    Programs still running in those namespaces are stopped, as by `unpin`.
+    """
     removed = []
-    if _netns_dir().is_dir():
-        for entry in sorted(_netns_dir().iterdir()):
-            if entry.name.startswith(PREFIX) and _unpin_one(entry.name):
-                removed.append(f"netns {entry.name}")
-    if _meta_dir().is_dir():
-        for meta in sorted(_meta_dir().glob("*.json")):
-            meta.unlink()
-            removed.append(f"record {meta.name}")
-    return removed
+    pins = [e.name for e in sorted(_netns_dir().iterdir())] if _netns_dir().is_dir() else []
+    pins = [name for name in pins if name.startswith(PREFIX)]
+    running = processes_in(_inodes(pins))
+    with _as_root("removing what lab up left", "lab cleanup"):
+        for name in pins:
+            if _unpin_one(name):
+                removed.append(f"netns {name}")
+        if _meta_dir().is_dir():
+            for meta in sorted(_meta_dir().glob("*.json")):
+                meta.unlink()
+                removed.append(f"record {meta.name}")
+    return removed, stop(running, grace=grace)
+
+
+def exec_argv(lab: PinnedLab, host: str, command: Sequence[str]) -> list[str]:
+    """The argv that runs `command` inside `host` of `lab`: network and mount namespace.
+
+    The mount namespace (the host's own /sys, as ``ip netns exec`` gives) is made
+    here and left open for the command to enter; the caller execs the argv.
+    """
+    path = lab.netns_path(host)
+    fix = f"lab exec --lab {lab.name} {host} -- {shlex.join(command)}"
+    with _as_root(f"entering host {host} of lab {lab.name}", fix):
+        netns = NetNamespace.open(str(path), host)
+        mnt_fd = create_mount_namespace(netns)
+    os.set_inheritable(mnt_fd, True)
+    nsenter = shutil.which("nsenter") or "/usr/bin/nsenter"
+    return [nsenter, f"--net={path}", f"--mount=/proc/self/fd/{mnt_fd}", "--", *command]
+
+
+def _inodes(pinned: Iterable[str]) -> set[int]:
+    """The namespace inodes of pins under /run/netns (those still there)."""
+    return {i for n in pinned if (i := namespace_inode(_netns_dir() / n)) is not None}

@@ -35,3 +35,12 @@ def write_sysctl(netns: NetNamespace, name: str, value: str, *, missing_ok: bool
 def read_sysctl(netns: NetNamespace, name: str) -> str:
     with netns.entered(), open(sysctl_path(name)) as f:
         return f.read().strip()
+
+
+def read_own_sysctl(name: str) -> str | None:
+    """`name` in the calling thread's own namespace (outside labs, the machine's); None: absent."""
+    try:
+        with open(sysctl_path(name)) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return None

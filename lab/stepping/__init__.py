@@ -88,7 +88,7 @@ and reads states only between application actions.
 
 from lab.stepping._capture import tcp_flags_in_pcap
 from lab.stepping._observer import Observer
-from lab.stepping._runner import VERBS, ScenarioRun, ScenarioSockets, run_scenario
+from lab.stepping._runner import VERBS, ScenarioRun, ScenarioSockets, TimerWait, run_scenario
 from lab.stepping._segment import Connection, ConnectionTracker, Segment
 from lab.stepping._stepper import HeldSegment, Stepper
 
@@ -102,6 +102,7 @@ __all__ = [
     "ScenarioSockets",
     "Segment",
     "Stepper",
+    "TimerWait",
     "run_scenario",
     "tcp_flags_in_pcap",
 ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import socket
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,28 +109,39 @@ class Capture:
             self._frames.append(Frame(stamp, data, address[2] == PACKET_OUTGOING))
 
     def write(self, path: Path, *, tcp_only: bool = True) -> int:
-        """Write the frames to `path` as pcap (with scapy's wrpcap); returns how many."""
-        from scapy.layers.l2 import Ether  # noqa: PLC0415 - see the module docstring
-        from scapy.utils import wrpcap  # noqa: PLC0415
-
-        packets = []
-        for frame in self.frames():
-            if tcp_only and not frame.is_tcp:
-                continue
-            packet = Ether(frame.data)
-            packet.time = frame.time
-            packets.append(packet)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            wrpcap(str(path), packets)
-        except OSError as error:
-            raise SteppingError(f"cannot write the capture to {path}: {error}") from error
-        return len(packets)
+        """Write the frames to `path` as pcap; returns how many (see `write_pcap`)."""
+        return write_pcap(path, [f for f in self.frames() if f.is_tcp or not tcp_only])
 
     def close(self) -> None:
         """Read what is left and stop capturing; `frames` still answers afterwards."""
         self._drain()
         self._sock.close()
+
+
+def write_pcap(path: Path, frames: Sequence[Frame]) -> int:
+    """Write Ethernet `frames` to `path` as pcap, with their timestamps; returns how many.
+
+    The link type is given, not guessed from the first packet: a capture that
+    saw nothing is still a valid (empty) pcap, written without scapy's
+    "unknown LL type" warning.
+    """
+    from scapy.data import DLT_EN10MB  # noqa: PLC0415 - see the module docstring
+    from scapy.layers.l2 import Ether  # noqa: PLC0415
+    from scapy.utils import PcapWriter  # noqa: PLC0415
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = PcapWriter(str(path), linktype=DLT_EN10MB)
+        try:
+            for frame in frames:
+                packet = Ether(frame.data)
+                packet.time = frame.time
+                writer.write(packet)
+        finally:
+            writer.close()
+    except OSError as error:
+        raise SteppingError(f"cannot write the capture to {path}: {error}") from error
+    return len(frames)
 
 
 def tcp_flags_in_pcap(path: Path) -> list[TcpFlag]:

@@ -8,6 +8,9 @@ several small writes to leave as several segments) it declares, and the
 report and the JSON show it: `apply_sysctls` sets those per namespace, in the
 lab hosts only, never in the machine's own namespace.
 
+`read_tcp_settings` reads, in a lab no scenario has touched, the settings
+that shape what scenarios show (`lab.tcp.TCP_SETTINGS`), for the report's header.
+
 `peer_paths` asks each host's kernel how it reaches the other (interface,
 next hop) over each address family both have: the queue rules match those
 addresses, and the capture listens on the client's interface.
@@ -16,7 +19,7 @@ addresses, and the capture listens on the client's interface.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import ip_address
@@ -28,7 +31,12 @@ from pyroute2.netlink.exceptions import NetlinkError
 from lab._addresses import IP, Family
 from lab._errors import HostError, SteppingError
 from lab.kernel._host import Host
-from lab.kernel._sysctl import write_sysctl
+from lab.kernel._lab import Lab
+from lab.kernel._privileges import in_user_namespace
+from lab.kernel._sysctl import read_own_sysctl, read_sysctl, write_sysctl
+from lab.tcp._names import Role
+from lab.tcp._settings import TCP_SETTINGS, TcpSetting, TcpSettings
+from lab.tcp._spec import Scenario
 
 
 @dataclass(frozen=True)
@@ -94,3 +102,38 @@ def apply_sysctls(hosts: tuple[Host, ...], sysctls: Mapping[str, str]) -> None:
                     f"{error.strerror}; check the name under /proc/sys/net and the value the "
                     "kernel's ip-sysctl documentation allows"
                 ) from error
+
+
+def read_tcp_settings(
+    lab: Lab, hosts: Mapping[Role, str], scenarios: Sequence[Scenario] = ()
+) -> TcpSettings:
+    """The TCP settings of the hosts that play `hosts`' roles, and who set which.
+
+    Read before any scenario runs: `scenarios` only say which of them set what
+    for their own runs. A sysctl this kernel lacks is left out. The machine's
+    own value is read in this thread's namespace, which is the machine's
+    except inside a user namespace (then it is not known).
+    """
+    host_sysctls = {role: dict(lab[name].spec.sysctls) for role, name in hosts.items()}
+    names = dict.fromkeys(TCP_SETTINGS)
+    names.update(dict.fromkeys(n for sysctls in host_sysctls.values() for n in sysctls))
+    names.update(dict.fromkeys(n for s in scenarios for n in s.sysctls))
+    machine_known = not in_user_namespace()
+    settings = []
+    for name in names:
+        try:
+            values = {str(role): read_sysctl(lab[host].netns, name) for role, host in hosts.items()}
+        except FileNotFoundError:
+            continue  # not on this kernel (or not per namespace)
+        settings.append(
+            TcpSetting(
+                name,
+                values,
+                machine=read_own_sysctl(name) if machine_known else None,
+                set_by_topology=tuple(
+                    str(r) for r, sysctls in host_sysctls.items() if name in sysctls
+                ),
+                scenarios={s.name: str(s.sysctls[name]) for s in scenarios if name in s.sysctls},
+            )
+        )
+    return TcpSettings(tuple(settings))

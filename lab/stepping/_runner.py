@@ -25,7 +25,7 @@ from lab.kernel._lab import Lab
 from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
 from lab.stepping._stepper import Stepper
-from lab.tcp._names import Role
+from lab.tcp._names import Role, TcpState
 from lab.tcp._observed import Observation, ObservedAction, StateSnapshot
 from lab.tcp._spec import Action, Scenario
 
@@ -149,6 +149,23 @@ VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
 
 
 @dataclass(frozen=True)
+class TimerWait:
+    """Where a wait for a timer stands (``wait_timers``): reported to `on_wait` as it goes."""
+
+    role: Role
+    state: TcpState
+    """The timed state the role is in."""
+    then: TcpState
+    """The state the documentation says follows when the timer fires."""
+    waited: float
+    """Seconds waited so far."""
+    left: float | None
+    """Seconds the kernel's timer has left, as ``ss -o`` shows it; None if it shows none."""
+    limit: float = TIME_WAIT_LIMIT
+    """Seconds after which the wait gives up."""
+
+
+@dataclass(frozen=True)
 class ScenarioRun:
     """What running one scenario over one address family observed."""
 
@@ -179,10 +196,14 @@ def run_scenario(
     wait_timers: bool = False,
     segment_timeout: float = SEGMENT_TIMEOUT,
     stepping: bool = True,
+    on_wait: Callable[[TimerWait], None] | None = None,
 ) -> ScenarioRun:
     """Run `scenario` in `lab` with every segment held and released in turn.
 
-    `client` and `server` name the lab hosts that play the roles. Without
+    `client` and `server` name the lab hosts that play the roles. With
+    `wait_timers`, `on_wait` hears how each wait stands, about four times a
+    second (a countdown for people who would otherwise wait a minute in
+    silence). Without
     `stepping` (plain mode) nothing is held: segments come from the capture
     and states are read only after each action, so the verdict names the
     documented states that could not be seen.
@@ -215,7 +236,7 @@ def run_scenario(
             final = stepper.states()
             ss: dict[str, str] = {role: stepper.ss(role) for role in Role}
             if wait_timers:
-                waited = _wait_out_timers(stepper, scenario)
+                waited = _wait_out_timers(stepper, scenario, on_wait)
                 final = stepper.states()
     finally:
         sockets.close()
@@ -287,13 +308,19 @@ def _run_plain(
     )
 
 
-def _wait_out_timers(stepper: Stepper, scenario: Scenario) -> dict[str, float]:
+def _wait_out_timers(
+    stepper: Stepper, scenario: Scenario, on_wait: Callable[[TimerWait], None] | None = None
+) -> dict[str, float]:
     """Wait, for real, until each timed state of the scenario ends; seconds each still took."""
     waited: dict[str, float] = {}
     for timer in scenario.timers:
         begin = time.monotonic()
-        while stepper.states()[timer.role].state == timer.state:
-            if time.monotonic() - begin > TIME_WAIT_LIMIT:
+        while (snapshot := stepper.states()[timer.role]).state == timer.state:
+            elapsed = time.monotonic() - begin
+            if on_wait is not None:
+                left = snapshot.timer_left  # the kernel's own countdown
+                on_wait(TimerWait(timer.role, timer.state, timer.then, elapsed, left))
+            if elapsed > TIME_WAIT_LIMIT:
                 break
             time.sleep(0.25)
         waited[timer.role] = time.monotonic() - begin

@@ -14,13 +14,21 @@ from lab.tcp._assertions import assert_verdict, mismatch_message
 from lab.tcp._coverage import Coverage, CoverageRow, CoverageStatus, coverage
 from lab.tcp._names import Role, TcpFlag, TcpState, UnknownNameError
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
-from lab.tcp._report import render_scenario, render_summary, to_json
+from lab.tcp._report import (
+    render_header,
+    render_scenario,
+    render_scenario_list,
+    render_summary,
+    to_json,
+)
+from lab.tcp._settings import TCP_SETTINGS, TcpSetting, TcpSettings
 from lab.tcp._spec import ROLES, Action, DocumentedSegment, FlagDoc, Scenario, Spec, Timer
 from lab.tcp._spec_load import load_spec, loads_spec, spec_from_dict
 from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerdict, judge
 
 __all__ = [
     "ROLES",
+    "TCP_SETTINGS",
     "Action",
     "ActionStep",
     "Coverage",
@@ -39,6 +47,8 @@ __all__ = [
     "StateSnapshot",
     "StepVerdict",
     "TcpFlag",
+    "TcpSetting",
+    "TcpSettings",
     "TcpState",
     "Timer",
     "TimerVerdict",
@@ -49,7 +59,9 @@ __all__ = [
     "load_spec",
     "loads_spec",
     "mismatch_message",
+    "render_header",
     "render_scenario",
+    "render_scenario_list",
     "render_summary",
     "spec_from_dict",
     "to_json",

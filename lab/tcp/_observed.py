@@ -10,10 +10,14 @@ taken.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lab.tcp._names import Role, TcpFlag, TcpState
+
+_SS_TIME = re.compile(r"(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?")
+"""A time as ``ss -o`` prints it: ``1min``, ``59sec``, ``4.996ms`` (4.996 s), ``992ms``."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,16 @@ class StateSnapshot:
     state: TcpState
     timer: str = ""
     """The timer ``ss -o`` would show (``timewait,59sec,0``), if any."""
+
+    @property
+    def timer_left(self) -> float | None:
+        """Seconds until the timer fires (``59sec``: 59.0), as precise as ss shows; None: none."""
+        _name, _, rest = self.timer.partition(",")
+        found = _SS_TIME.fullmatch(rest.partition(",")[0])
+        if not rest or found is None:
+            return None
+        minutes, seconds, millis = (int(part or 0) for part in found.groups())
+        return minutes * 60 + seconds + millis / 1000
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,18 @@ from lab._columns import align_columns
 from lab.tcp._coverage import Coverage, CoverageRow
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
-from lab.tcp._spec import ROLES
+from lab.tcp._settings import TcpSettings
+from lab.tcp._spec import ROLES, Spec
 from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerdict
 
-__all__ = ["MARK", "render_scenario", "render_summary", "to_json"]
+__all__ = [
+    "MARK",
+    "render_header",
+    "render_scenario",
+    "render_scenario_list",
+    "render_summary",
+    "to_json",
+]
 
 MARK: Final = "✗"
 """Marks a cell whose observation differs from the documentation."""
@@ -76,6 +84,26 @@ _HEADER: Final = _Row(
 )
 
 
+def render_header(
+    *,
+    kernel: str,
+    topology: str,
+    client: str,
+    server: str,
+    families: Sequence[str],
+    left_out: Mapping[str, str] | None = None,
+    settings: TcpSettings | None = None,
+) -> str:
+    """Under what the verdicts were observed: kernel, hosts, families, TCP settings."""
+    lines = [
+        f"lab check on {kernel}: topology {topology}, {client} {ARROW} {server}, "
+        f"{' and '.join(families) or 'no family'}"
+    ]
+    lines += [f"{family} left out: {why}" for family, why in (left_out or {}).items()]
+    lines += settings.lines() if settings is not None else []
+    return "\n".join(lines)
+
+
 def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
     """The scenario as a side-by-side table of documented and observed behaviour."""
     rows = _rows(verdict)
@@ -98,8 +126,32 @@ def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
                       _conclusion(verdict)])  # fmt: skip
 
 
-def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | None = None) -> str:
-    """One line per run, then which documented states and flags were observed."""
+def render_scenario_list(spec: Spec) -> str:
+    """Each scenario of `spec`: its title, the flags of its segments in order, its states."""
+    rows = [("scenario", "title", "documented flags", "documented states")]
+    for name, scenario in spec.scenarios.items():
+        title = scenario.title
+        if scenario.sysctls:
+            title += f" (sets {', '.join(f'{k}={v}' for k, v in scenario.sysctls.items())})"
+        segments = ", ".join(f"{s.flags.label}" for s in scenario.segments)
+        states = ", ".join(str(s) for s in scenario.documented_states)
+        rows.append((name, title, segments, states))
+    return "\n".join(align_columns(rows, gap=_GAP))
+
+
+def render_summary(
+    verdicts: Sequence[ScenarioVerdict],
+    coverage: Coverage | None = None,
+    *,
+    left_out: Mapping[str, str] | None = None,
+    not_run: Sequence[str] | None = None,
+) -> str:
+    """One line per run, then which documented states and flags were observed.
+
+    `left_out` names the families that did not run, and why (``{"IPv6": "server has no
+    IPv6 address"}``). `not_run`, when given, says the check was interrupted and lists
+    the runs that did not finish (``close (IPv6)``).
+    """
     failed = sum(not v.ok for v in verdicts)
     agree = len(verdicts) - failed
     head = (
@@ -116,7 +168,14 @@ def render_summary(verdicts: Sequence[ScenarioVerdict], coverage: Coverage | Non
         )
         for v in verdicts
     ]
-    lines = [head, *_columns(runs), "", _settings_line(verdicts)]
+    lines = [head, *_columns(runs)]
+    lines += [f"  {family} left out: {why}" for family, why in (left_out or {}).items()]
+    if not_run is not None:
+        lines.append(
+            f"interrupted (Ctrl-C) after {_count(len(verdicts), 'finished run')}; "
+            + (f"not run: {', '.join(not_run)}" if not_run else "every planned run had finished")
+        )
+    lines += ["", _settings_line(verdicts)]
     if coverage is not None:
         lines += ["", "documented states", *_columns([_coverage(r) for r in coverage.states])]
         lines += ["", "documented flags", *_columns([_coverage(r) for r in coverage.flags])]

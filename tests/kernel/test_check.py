@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support import lab_cli, spec_with_half_close
 
-from lab import Lab, ScenarioCheck, check_scenario, run_check
+from lab import (
+    CheckEvent,
+    CheckInterrupted,
+    CheckStarted,
+    Lab,
+    RunFinished,
+    RunStarted,
+    ScenarioCheck,
+    TimerWaiting,
+    check_scenario,
+    from_dict,
+    run_check,
+)
 from lab.cli import main
 from lab.stepping import tcp_flags_in_pcap
-from lab.tcp import DocumentedSegment, Role, TcpState, load_spec
+from lab.tcp import TCP_SETTINGS, DocumentedSegment, Role, TcpState, load_spec
 
 FAMILIES = ["IPv4", "IPv6"]
 SPEC = load_spec()
@@ -116,3 +130,122 @@ def test_plain_mode_sees_the_segments_and_names_the_states_it_missed(
     assert "client's state was not observed while the segment is in flight" in " ".join(
         check.verdict.problems
     )
+
+
+def test_lab_check_on_a_lan_runs_between_the_first_two_hosts_or_the_ones_named(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "lan.json"
+    done = lab_cli("check", "--topology", "lan", "--scenario", "open", "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(out.read_text())
+    assert (data["client"], data["server"], data["families"]) == ("alice", "bob", ["IPv4"])
+    assert "IPv6 left out: neither alice nor bob has an IPv6 address" in done.stdout
+    argv = ["check", "--topology", "lan", "--scenario", "refused", "--server", "carol"]
+    done = lab_cli(*argv, "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(out.read_text())
+    assert (data["client"], data["server"]) == ("alice", "carol")
+
+
+def test_lab_check_through_a_router_runs_the_family_the_ends_share(tmp_path: Path) -> None:
+    out = tmp_path / "routed.json"
+    pcaps = tmp_path / "pcaps"
+    junit = tmp_path / "routed.xml"
+    argv = ["check", "--topology", "routed", "--scenario", "close", "--pcap-dir", str(pcaps)]
+    done = lab_cli(*argv, "--json", str(out), "--junit-xml", str(junit))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PcapWriter" not in done.stderr  # scapy's warning of an empty capture
+    assert "WARNING" not in done.stderr
+    assert "IPv6 left out: neither client nor server has an IPv6 address" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["families"] == ["IPv4"]
+    assert data["left_out"] == {"IPv6": "neither client nor server has an IPv6 address"}
+    assert [(s["name"], s["family"]) for s in data["scenarios"]] == [("close", "IPv4")]
+    assert sorted(p.name for p in pcaps.iterdir()) == ["close-ipv4.pcap"]
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["close (IPv4)"].find("failure") is None
+    left_out = cases["close (IPv6)"].find("skipped")
+    assert left_out is not None
+    assert left_out.get("message") == "IPv6 left out: neither client nor server has an IPv6 address"
+
+
+def test_the_tcp_settings_are_read_in_the_lab_hosts_and_disclosed() -> None:
+    topology = from_dict(
+        {
+            "name": "ecn-server",
+            "hosts": {"client": {}, "server": {"sysctls": {"net.ipv4.tcp_ecn": 1}}},
+            "links": [
+                {
+                    "endpoints": [
+                        {"host": "client", "addresses": ["192.0.2.1/24"]},
+                        {"host": "server", "addresses": ["192.0.2.2/24"]},
+                    ]
+                }
+            ],
+        }
+    )
+    result = run_check(topology, scenarios=["open"])
+    assert result.tcp_settings is not None
+    found = {s.name: s for s in result.tcp_settings.settings}
+    assert set(TCP_SETTINGS) <= set(found)  # every one of them exists on this kernel
+    machine = Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text().strip()
+    congestion = found["net.ipv4.tcp_congestion_control"]
+    assert congestion.values == {"client": machine, "server": machine}  # the machine's own
+    assert congestion.source == "inherited"
+    assert found["net.ipv4.tcp_ecn"].values == {"client": "2", "server": "1"}
+    assert found["net.ipv4.tcp_ecn"].set_by_topology == ("server",)
+    header = result.report().split("\n\n")[0]
+    assert f"congestion_control={machine}" in header
+    assert "set by the topology: ecn=client 2/server 1 (in server)" in header
+    data = result.to_json()["tcp_settings"]
+    assert isinstance(data, dict)
+    assert data["net.ipv4.tcp_ecn"]["source"] == "topology"
+
+
+def test_run_check_reports_its_progress_and_counts_a_timer_down(tmp_path: Path) -> None:
+    events: list[CheckEvent] = []
+    spec = spec_with_half_close(tmp_path)
+    result = run_check(
+        scenarios=["half-close"],
+        families=["IPv4"],
+        spec=spec,
+        wait_timers=True,
+        progress=events.append,
+    )
+    assert result.ok, result.report()
+    kinds = [type(e) for e in events]
+    assert kinds[:2] == [CheckStarted, RunStarted]
+    assert kinds[-1] is RunFinished
+    waits = [e.wait for e in events if isinstance(e, TimerWaiting)]
+    assert set(kinds[2:-1]) == {TimerWaiting}
+    assert len(waits) >= 3  # about four a second, for a second
+    assert {(w.role, w.state) for w in waits} == {("client", TcpState.FIN_WAIT_2)}
+    assert waits[0].left is not None
+    assert 0 < waits[0].left <= 1  # the kernel's own countdown
+    assert [w.waited for w in waits] == sorted(w.waited for w in waits)
+    assert str(events[0]) == "lab check: 1 run on two-hosts, client -> server, IPv4"
+    assert str(events[-1]).startswith("[1/1] half-close (IPv4) ok in ")
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_ctrl_c_during_run_check_raises_what_finished() -> None:
+    def interrupt_the_second_run(event: CheckEvent) -> None:
+        if isinstance(event, RunStarted) and event.run.n == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(CheckInterrupted) as interrupted:
+        run_check(scenarios=["open", "close"], progress=interrupt_the_second_run)
+    assert isinstance(interrupted.value, KeyboardInterrupt)  # callers that know nothing of it
+    result = interrupted.value.result
+    assert result.interrupted
+    assert not result.ok
+    assert [v.label for v in result.verdicts] == ["open (IPv4)"]
+    assert result.not_run == ("open (IPv6)", "close (IPv4)", "close (IPv6)")
+    assert (
+        "interrupted (Ctrl-C) after 1 finished run; not run: open (IPv6), close (IPv4), "
+        "close (IPv6)"
+    ) in result.report()
+    data = result.to_json()
+    assert (data["interrupted"], data["ok"]) == (True, False)
+    assert data["not_run"] == ["open (IPv6)", "close (IPv4)", "close (IPv6)"]

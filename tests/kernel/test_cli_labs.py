@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,16 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import lab_cli, one_error_line, real_root
-
-from lab.cli import main
+from support import lab_cli, lab_cli_into_a_closed_pipe, real_root
 
 
-def test_bad_input_is_one_line_on_stderr_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
-    # The other cases are pure (tests/pure/test_cli.py); demo takes privileges before it reads
-    # the topology, so this one needs them.
-    assert main(["demo", "lan"]) == 2
-    assert "lab demo needs a host named 'client'" in one_error_line(capsys)
+def test_demo_without_client_and_server_takes_the_first_two_neighbours() -> None:
+    done = lab_cli("demo", "lan")
+    assert done.returncode == 0, done.stderr
+    assert "alice -> bob [203.0.113.2]:8080" in done.stdout
+    assert "exchange ok" in done.stdout
 
 
 def test_demo_runs_a_real_exchange_and_prints_both_ends_ss() -> None:
@@ -45,6 +44,7 @@ def test_up_ls_exec_down_cleanup(tmp_path: Path) -> None:
         lab up lan --name class1
         lab up two-hosts
         lab ls
+        lab ls --json > {tmp_path}/ls.json
         lab exec --lab class1 alice -- cat /sys/class/net/eth0/operstate
         lab exec --lab two-hosts client -- sh -c 'exit 7' || echo "status $?"
         lab down class1
@@ -65,6 +65,14 @@ def test_up_ls_exec_down_cleanup(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "lab class1 is up (lan)" in out
+    listed = json.loads((tmp_path / "ls.json").read_text())
+    assert [(lab["name"], lab["topology"], lab["status"]) for lab in listed] == [
+        ("class1", "lan", "up"),
+        ("two-hosts", "two-hosts", "up"),
+    ]
+    assert listed[0]["hosts"] == ["alice", "bob", "carol"]
+    assert listed[0]["namespaces"]["bridge lan0"] == "lab-class1.bridge-lan0"
+    assert listed[0]["addresses"]["alice"] == ["203.0.113.1/24"]
     assert "class1           lan              up" in out
     assert "\nup\n" in out  # alice's eth0 operstate, read from the lab's own /sys
     assert "status 7" in out  # lab exec passes the command's exit status through
@@ -94,3 +102,58 @@ def test_up_refuses_without_real_root(tmp_path: Path) -> None:
         "run it with sudo"
     ), done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_piped_into_a_reader_that_goes_away_ends_with_status_141() -> None:
+    assert lab_cli_into_a_closed_pipe("demo") == (141, "")  # lab demo | head -1
+
+
+@needs_real_root
+def test_down_stops_what_ip_netns_exec_started_and_tells_other_users_to_use_sudo() -> None:
+    # A private mount namespace with a /run of its own: `ip netns exec` finds the pins in
+    # /run/netns, and a crash of this test leaves nothing on the machine.
+    script = f"""
+        set -e
+        mount -t tmpfs lab-test /run
+        lab() {{ {sys.executable} -m lab "$@"; }}
+        as_user() {{ setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }}
+        lab up two-hosts --name t1
+        ip netns exec lab-t1.client sleep 300 &
+        sleeper=$!
+        ip netns exec lab-t1.server sh -c 'trap "" TERM; exec sleep 300' &
+        stubborn=$!
+        sleep 0.3
+        for verb in "exec --lab t1 client -- true" "down t1" "cleanup"; do
+            as_user {sys.executable} -m lab $verb || echo "status $?"
+        done
+        lab down t1
+        wait $sleeper || echo "sleeper: status $?"
+        wait $stubborn || echo "stubborn: status $?"
+        ls /run/netns
+    """
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    refusals = done.stderr.splitlines()
+    assert refusals == [
+        "lab: error: entering host client of lab t1 needs root, as lab up did (unshare: "
+        "Operation not permitted); run it with sudo: sudo lab exec --lab t1 client -- true",
+        "lab: error: taking down lab t1 needs root, as lab up did (umount /run/netns/"
+        "lab-t1.client: Operation not permitted); run it with sudo: sudo lab down t1",
+        "lab: error: removing what lab up left needs root, as lab up did (umount /run/netns/"
+        "lab-t1.client: Operation not permitted); run it with sudo: sudo lab cleanup",
+    ]
+    out = done.stdout.splitlines()
+    assert out.count("status 2") == 3
+    (down,) = [line for line in out if line.startswith("lab t1 is down")]
+    assert down.startswith("lab t1 is down; stopped 2 processes running in it (sleep (pid ")
+    assert down.endswith("; 1 needed SIGKILL")
+    assert out[-2:] == [
+        "sleeper: status 143",  # ended on SIGTERM
+        "stubborn: status 137",  # SIGKILL, after the grace period; and /run/netns is empty
+    ]

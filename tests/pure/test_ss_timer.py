@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lab.stepping._diag import ss_timer
+from lab.tcp import StateSnapshot, TcpState
 
 
 @pytest.mark.parametrize(
@@ -22,3 +23,19 @@ from lab.stepping._diag import ss_timer
 )
 def test_timers_read_like_ss(timer: int, expires_ms: int, retrans: int, shown: str) -> None:
     assert ss_timer(timer, expires_ms, retrans) == shown
+
+
+@pytest.mark.parametrize(
+    ("timer", "left"),
+    [
+        ("timewait,59sec,0", 59.0),
+        ("timewait,1min,0", 60.0),
+        ("on,4.996ms,0", 4.996),
+        ("on,992ms,2", 0.992),
+        ("keepalive,2min5sec,0", 125.0),
+        ("", None),
+        ("timewait,soon,0", None),
+    ],
+)
+def test_the_time_a_timer_has_left(timer: str, left: float | None) -> None:
+    assert StateSnapshot(TcpState.TIME_WAIT, timer).timer_left == left

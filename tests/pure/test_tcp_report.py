@@ -16,6 +16,7 @@ from lab.tcp import (
     coverage,
     mismatch_message,
     render_scenario,
+    render_scenario_list,
     render_summary,
     to_json,
 )
@@ -187,6 +188,23 @@ def test_the_summary_names_the_runs_that_changed_tcp_settings() -> None:
     assert render_scenario(changed).splitlines()[1] == (
         "settings beyond the kernel's defaults: net.ipv4.tcp_autocorking=0"
     )
+
+
+def test_an_interrupted_summary_names_the_runs_that_did_not_run() -> None:
+    lines = render_summary([judged("open", OPEN, family="IPv4")], not_run=["open (IPv6)"])
+    assert "interrupted (Ctrl-C) after 1 finished run; not run: open (IPv6)" in lines.splitlines()
+    done = render_summary([judged("open", OPEN, family="IPv4")], not_run=[])
+    assert "interrupted (Ctrl-C) after 1 finished run; every planned run had finished" in done
+
+
+def test_the_scenario_list_names_the_settings_a_scenario_sets() -> None:
+    data = dataclasses.replace(SPEC.scenarios["data"], sysctls={"net.ipv4.tcp_autocorking": "0"})
+    spec = dataclasses.replace(SPEC, scenarios={"data": data})
+    assert render_scenario_list(spec).splitlines() == [
+        "scenario  title                                            documented flags  "
+        "documented states",
+        "data      Data sets PSH (sets net.ipv4.tcp_autocorking=0)  PSH, ACK          ESTABLISHED",
+    ]
 
 
 # --- JSON ----------------------------------------------------------------------------------------
