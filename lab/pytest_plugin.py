@@ -2,7 +2,8 @@
 
 Fixtures
     lab_topology  function  the `Topology` for `lab`: the ``topology`` marker, else
-                            ``--lab-topology``, else ``two-hosts``.
+                            ``--lab-topology``, else the ``lab_topology`` ini option, else
+                            ``two-hosts``.
     lab           function  a started `Lab` of `lab_topology`, torn down after the test.
                             Building two-hosts takes about 3 ms, so every test gets a fresh one.
     lab_factory   function  ``lab_factory(topology) -> Lab``: several labs in one test, all
@@ -16,6 +17,10 @@ Fixtures
 Markers
     topology(NAME_OR_PATH)  which topology `lab` builds.
     kernel                  the test needs network namespaces (the fixtures imply it).
+
+Topology names are looked up in the ``lab_topologies`` ini directories, then
+``topologies/`` next to the rootdir, ``./topologies``, ``$LAB_TOPOLOGIES`` and
+the topologies shipped with lab.
 
 Without root, the plugin moves pytest into a user namespace when it configures
 (before any thread exists), where labs work. When that is impossible too,
@@ -35,6 +40,7 @@ from lab.kernel._lab import Lab
 from lab.kernel._privileges import ensure_privileges
 from lab.tcp._spec import Scenario
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
+from lab.topology._load import is_path, topology_dirs
 
 _privilege_failure = pytest.StashKey[str | None]()
 _reports = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -47,8 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lab-topology",
         metavar="NAME_OR_PATH",
         default=None,
-        help=f"topology the `lab` fixture builds when a test has no topology marker "
-        f"(default: {DEFAULT_TOPOLOGY})",
+        help="topology the `lab` fixture builds when a test has no topology marker "
+        f"(default: the lab_topology ini option, else {DEFAULT_TOPOLOGY})",
     )
     group.addoption(
         "--lab-keep-pcaps",
@@ -65,6 +71,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lab-no-userns",
         action="store_true",
         help="without root, do not move pytest into a user namespace: skip kernel tests instead",
+    )
+    parser.addini(
+        "lab_topologies",
+        type="paths",
+        default=[],
+        help="directories searched first for topology names (relative to the ini file), "
+        "before topologies/ next to the rootdir, ./topologies, $LAB_TOPOLOGIES and lab's own",
+    )
+    parser.addini(
+        "lab_topology",
+        default="",
+        help=f"topology the `lab` fixture builds when a test has no topology marker "
+        f"(a name, or a path relative to the ini file; default {DEFAULT_TOPOLOGY}); "
+        "--lab-topology wins",
     )
 
 
@@ -124,9 +144,32 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.line(f"{nodeid}: {pcap}")
 
 
-def _load(spec: str | Path) -> Topology:
+# --- settings: the command line wins over the ini file ---------------------------------
+
+
+def _ini_dir(config: pytest.Config) -> Path:
+    return config.inipath.parent if config.inipath is not None else config.rootpath
+
+
+def _search_path(config: pytest.Config) -> list[Path]:
+    """Where topology names are looked up in this run (see the module docstring)."""
+    project = [*config.getini("lab_topologies"), config.rootpath / "topologies"]
+    return topology_dirs(project_dirs=project)
+
+
+def _default_topology(config: pytest.Config) -> str | Path:
+    option: str | None = config.getoption("--lab-topology")
+    if option:
+        return option
+    value: str = config.getini("lab_topology")
+    if not value:
+        return DEFAULT_TOPOLOGY
+    return _ini_dir(config) / value if is_path(value) else value
+
+
+def _load(config: pytest.Config, spec: str | Path) -> Topology:
     try:
-        return load(spec)
+        return load(spec, search_path=_search_path(config))
     except TopologyError as error:
         pytest.fail(str(error), pytrace=False)
 
@@ -135,14 +178,14 @@ def _load(spec: str | Path) -> Topology:
 def lab_topology(request: pytest.FixtureRequest) -> Topology:
     """The topology `lab` builds: the topology marker, else --lab-topology, else two-hosts.
 
-    Scope: function. Depends on: the test's ``topology`` marker and the options.
+    Scope: function. Depends on: the test's ``topology`` marker, the options and ini settings.
     """
     marker = request.node.get_closest_marker("topology")
     if marker is not None:
         if len(marker.args) != 1:
             pytest.fail("@pytest.mark.topology takes one name or path", pytrace=False)
-        return _load(marker.args[0])
-    return _load(request.config.getoption("--lab-topology") or DEFAULT_TOPOLOGY)
+        return _load(request.config, marker.args[0])
+    return _load(request.config, _default_topology(request.config))
 
 
 @pytest.fixture
@@ -156,7 +199,7 @@ def lab(lab_topology: Topology) -> Iterator[Lab]:
 
 
 @pytest.fixture
-def lab_factory() -> Iterator[Callable[[Topology | str | Path], Lab]]:
+def lab_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[Topology | str | Path], Lab]]:
     """Start labs on demand: ``lab_factory("routed")``; all torn down after the test.
 
     Scope: function. Depends on: nothing.
@@ -164,7 +207,8 @@ def lab_factory() -> Iterator[Callable[[Topology | str | Path], Lab]]:
     started: list[Lab] = []
 
     def start(topology: Topology | str | Path) -> Lab:
-        running = Lab(topology if isinstance(topology, Topology) else _load(topology)).start()
+        spec = topology if isinstance(topology, Topology) else _load(request.config, topology)
+        running = Lab(spec).start()
         started.append(running)
         return running
 

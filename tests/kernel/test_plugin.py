@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import REPO, real_root
+from support import real_root
 
 USING_FIXTURES = """
     import pytest
@@ -80,6 +80,100 @@ def test_xdist_workers_build_labs_without_collisions(pytester: pytest.Pytester) 
     pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider").assert_outcomes(passed=8)
 
 
+# --- finding topologies: ini options, the rootdir's topologies/, the shipped ones ---------
+
+MINI = """\
+hosts: {{{a}: {{}}, {b}: {{}}}}
+links:
+  - endpoints:
+      - {{host: {a}, addresses: [198.51.100.1/24]}}
+      - {{host: {b}, addresses: [198.51.100.2/24]}}
+"""
+
+
+def write_topology(directory: Path, name: str, a: str = "left", b: str = "right") -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.yaml").write_text(MINI.format(a=a, b=b))
+
+
+def test_topologies_next_to_the_rootdir_are_found_from_a_subdirectory(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\n")  # the rootdir
+    write_topology(pytester.path / "topologies", "mine")
+    pytester.mkdir("sub").joinpath("test_sub.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+            @pytest.mark.topology("mine")
+            def test_own(lab):
+                assert sorted(lab.hosts) == ["left", "right"]
+
+            @pytest.mark.topology("lan")  # shipped with lab
+            def test_shipped(lab):
+                assert "alice" in lab.hosts
+            """
+        )
+    )
+    os.chdir(pytester.path / "sub")  # pytester restores the working directory
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_ini_options_choose_directories_and_the_default_topology(
+    pytester: pytest.Pytester,
+) -> None:
+    write_topology(pytester.path / "shared" / "labs", "mine", "one", "two")
+    write_topology(pytester.path / "topologies", "mine", "shadowed", "out")
+    write_topology(pytester.path / "topologies", "other", "x", "y")
+    pytester.makeini("[pytest]\nlab_topologies = shared/labs\nlab_topology = mine\n")
+    pytester.makepyfile(
+        """
+        def test_default(lab):
+            assert sorted(lab.hosts) == ["one", "two"]  # lab_topologies before topologies/
+
+        def test_factory(lab_factory):
+            assert sorted(lab_factory("other").hosts) == ["x", "y"]
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    # The command line wins over the ini file.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--lab-topology", "other")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "AssertionError: assert ['x', 'y'] == ['one', 'two']" in result.stdout.str()
+
+
+def test_an_ini_topology_path_is_relative_to_the_ini_file(pytester: pytest.Pytester) -> None:
+    write_topology(pytester.path / "conf", "special", "p", "q")
+    pytester.makeini("[pytest]\nlab_topology = conf/special.yaml\n")
+    test_file = pytester.makepyfile("def test_default(lab):\n    assert lab.name == 'special'\n")
+    os.chdir(pytester.mkdir("elsewhere"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", test_file)
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unknown_name_says_where_it_looked(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nlab_topologies = mine\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.topology("routd")
+        def test_x(lab):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*there is no topology called 'routd' (looked in {pytester.path / 'mine'}, "
+            f"{pytester.path / 'topologies'}, *topologies); "
+            "did you mean 'routed'? available: dual-stack, lan, routed, two-hosts*"
+        ]
+    )
+
+
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
 
 
@@ -113,7 +207,7 @@ def as_nobody(directory: Path, *pytest_args: str) -> subprocess.CompletedProcess
     return subprocess.run(
         [*NOBODY, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *pytest_args],
         cwd=directory,
-        env={**os.environ, "HOME": str(directory), "LAB_TOPOLOGIES": str(REPO / "topologies")},
+        env={**os.environ, "HOME": str(directory)},  # the shipped topologies are found as they are
         capture_output=True,
         text=True,
         check=False,
