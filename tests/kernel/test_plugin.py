@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,9 +12,14 @@ import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from scapy.layers.l2 import ARP
+from scapy.utils import rdpcap
 from support import real_root
+
+from lab.stepping import tcp_flags_in_pcap
 
 USING_FIXTURES = """
     import pytest
@@ -172,6 +178,103 @@ def test_an_unknown_name_says_where_it_looked(pytester: pytest.Pytester) -> None
             "did you mean 'routed'? available: dual-stack, lan, routed, two-hosts*"
         ]
     )
+
+
+# --- pcaps: every lab captured, failed tests keep theirs, also under pytest-xdist ----------
+
+CAPTURED = """
+    import pytest
+
+    def talk(lab, sender, receiver):
+        address = lab[receiver].address()
+        with lab[receiver].listen(8080, address) as listener, lab[sender].connect(address, 8080):
+            listener.accept()[0].close()
+
+    def test_passes(lab):
+        talk(lab, "client", "server")
+
+    def test_fails(lab):
+        talk(lab, "client", "server")
+        assert False, "deliberately"
+
+    def test_factory_fails(lab_factory):
+        lab_factory("two-hosts"), lab_factory("two-hosts")
+        talk(lab_factory("lan"), "alice", "bob")
+        assert False, "deliberately"
+
+    def test_scenario_passes(tcp_scenario):
+        tcp_scenario("open").assert_documented()
+
+    def test_scenario_fails(tcp_scenario):
+        tcp_scenario("open")
+        assert False, "deliberately"
+"""
+FAILED_PCAPS = {
+    "test_fails": ["test_fails-two-hosts-client-eth0", "test_fails-two-hosts-server-eth0"],
+    "test_factory_fails": [
+        "test_factory_fails-two-hosts-client-eth0",
+        "test_factory_fails-two-hosts-server-eth0",
+        "test_factory_fails-two-hosts2-client-eth0",
+        "test_factory_fails-two-hosts2-server-eth0",
+        "test_factory_fails-lan-alice-eth0",
+        "test_factory_fails-lan-bob-eth0",
+        "test_factory_fails-lan-carol-eth0",
+    ],
+    "test_scenario_fails": [
+        "test_scenario_fails-open-IPv4",
+        "test_scenario_fails-two-hosts-client-eth0",
+        "test_scenario_fails-two-hosts-server-eth0",
+    ],
+}
+
+
+def test_capture_keeps_and_names_the_pcaps_of_failed_tests_under_xdist(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(CAPTURED)
+    pcaps, junit = tmp_path / "pcaps", tmp_path / "junit.xml"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--lab-capture", "--lab-pcap-dir", pcaps,
+        "--junit-xml", junit,
+    )  # fmt: skip
+    result.assert_outcomes(passed=2, failed=3)
+    expected = {
+        test: [f"{pcaps / name}.pcap" for name in names] for test, names in FAILED_PCAPS.items()
+    }
+    every = sorted(path for paths in expected.values() for path in paths)
+    assert sorted(map(str, pcaps.iterdir())) == every
+    # Each failure names its pcaps in a section of its own, and the run lists them all.
+    output = result.stdout.str()
+    sections = re.findall(r"^-+ lab pcaps -+\n((?:/.*\n)+)", output, flags=re.MULTILINE)
+    assert sorted(block.splitlines() for block in sections) == sorted(expected.values())
+    [summary] = re.findall(r"=+ lab: pcaps of failed tests =+\n(.*?)\n=", output, flags=re.DOTALL)
+    module = "test_capture_keeps_and_names_the_pcaps_of_failed_tests_under_xdist.py"
+    assert sorted(summary.splitlines()) == sorted(
+        f"{module}::{test}: {path}" for test, paths in expected.items() for path in paths
+    )
+    # Every frame, not only TCP: the connection, and the ARP exchange before it.
+    client = pcaps / "test_fails-two-hosts-client-eth0.pcap"
+    assert [f.label for f in tcp_flags_in_pcap(client)][:3] == ["SYN", "SYN+ACK", "ACK"]
+    assert any(ARP in frame for frame in rdpcap(str(client)))
+    properties = ElementTree.parse(junit).getroot().iter("property")
+    assert sorted(p.get("value", "") for p in properties if p.get("name") == "lab_pcap") == every
+
+
+def test_keep_pcaps_keeps_passing_tests_too_and_the_ini_turns_capture_on(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makeini("[pytest]\nlab_capture = true\nlab_pcap_dir = pcaps\n")
+    pytester.makepyfile("def test_passes(lab):\n    pass\n")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--lab-keep-pcaps")
+    assert sorted(p.name for p in (pytester.path / "pcaps").iterdir()) == [
+        "test_passes-two-hosts-client-eth0.pcap",
+        "test_passes-two-hosts-server-eth0.pcap",
+    ]
+    # The command line wins over the ini file.
+    pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--no-lab-capture", "--lab-keep-pcaps", "--lab-pcap-dir", tmp_path
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
