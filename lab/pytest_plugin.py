@@ -2,7 +2,8 @@
 
 Fixtures
     lab_topology  function  the `Topology` for `lab`: the ``topology`` marker, else
-                            ``--lab-topology``, else ``two-hosts``.
+                            ``--lab-topology``, else the ``lab_topology`` ini option, else
+                            ``two-hosts``.
     lab           function  a started `Lab` of `lab_topology`, torn down after the test.
                             Building two-hosts takes about 3 ms, so every test gets a fresh one.
     lab_factory   function  ``lab_factory(topology) -> Lab``: several labs in one test, all
@@ -10,12 +11,24 @@ Fixtures
     tcp_scenario  function  ``tcp_scenario("open", "IPv6") -> ScenarioCheck``: run a documented
                             scenario in `lab` with every segment held and released in turn;
                             ``.assert_documented()`` fails with documented against observed, side
-                            by side, and the pcap path. Pcaps of passing tests are deleted unless
-                            ``--lab-keep-pcaps``; those of failing tests are kept and listed.
+                            by side, and the pcap path.
 
 Markers
     topology(NAME_OR_PATH)  which topology `lab` builds.
     kernel                  the test needs network namespaces (the fixtures imply it).
+
+Topology names are looked up in the ``lab_topologies`` ini directories, then
+``topologies/`` next to the rootdir, ``./topologies``, ``$LAB_TOPOLOGIES`` and
+the topologies shipped with lab.
+
+Pcaps. Every scenario of `tcp_scenario` writes one; with ``--lab-capture`` (or
+``lab_capture = true``) every lab of `lab` and `lab_factory` is captured too,
+one pcap per host interface (`lab.stepping.LabCapture`). A failed test keeps
+its pcaps: its report gets a "lab pcaps" section, its teardown report a
+``lab_pcap`` user property per file (junit-xml shows them), and the run ends
+with a list, which pytest-xdist's controller builds from those properties. A
+passing test's pcaps are removed (captures are not even written) unless
+``--lab-keep-pcaps``.
 
 Without root, the plugin moves pytest into a user namespace when it configures
 (before any thread exists), where labs work. When that is impossible too,
@@ -24,21 +37,28 @@ kernel tests are skipped with the reason and the fix; pure tests still run.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from lab._check import ScenarioCheck, check_scenario
-from lab._errors import PrivilegeError, TopologyError
+from lab._errors import LabError, PrivilegeError, TopologyError
 from lab.kernel._lab import Lab
 from lab.kernel._privileges import ensure_privileges
+from lab.stepping._lab_capture import LabCapture
 from lab.tcp._spec import Scenario
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
+from lab.topology._load import is_path, topology_dirs
+
+_PCAP_PROPERTY = "lab_pcap"
+_PCAP_SECTION = "lab pcaps"
 
 _privilege_failure = pytest.StashKey[str | None]()
 _reports = pytest.StashKey[dict[str, pytest.TestReport]]()
-_kept_pcaps = pytest.StashKey[list[tuple[str, Path]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,24 +67,57 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lab-topology",
         metavar="NAME_OR_PATH",
         default=None,
-        help=f"topology the `lab` fixture builds when a test has no topology marker "
-        f"(default: {DEFAULT_TOPOLOGY})",
+        help="topology the `lab` fixture builds when a test has no topology marker "
+        f"(default: the lab_topology ini option, else {DEFAULT_TOPOLOGY})",
+    )
+    group.addoption(
+        "--lab-capture",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="capture every interface of every lab a test builds; failed tests keep the pcaps "
+        "(default: the lab_capture ini option, else no)",
     )
     group.addoption(
         "--lab-keep-pcaps",
         action="store_true",
-        help="keep the pcap of every stepped scenario, not only those of failing tests",
+        help="keep the pcaps of passing tests too, not only those of failing ones",
     )
     group.addoption(
         "--lab-pcap-dir",
         metavar="DIR",
         default=None,
-        help="where stepped scenarios write pcaps (default: under pytest's temporary directory)",
+        help="where pcaps go (default: the lab_pcap_dir ini option, else lab-pcaps under "
+        "pytest's temporary directory)",
     )
     group.addoption(
         "--lab-no-userns",
         action="store_true",
         help="without root, do not move pytest into a user namespace: skip kernel tests instead",
+    )
+    parser.addini(
+        "lab_topologies",
+        type="paths",
+        default=[],
+        help="directories searched first for topology names (relative to the ini file), "
+        "before topologies/ next to the rootdir, ./topologies, $LAB_TOPOLOGIES and lab's own",
+    )
+    parser.addini(
+        "lab_topology",
+        default="",
+        help=f"topology the `lab` fixture builds when a test has no topology marker "
+        f"(a name, or a path relative to the ini file; default {DEFAULT_TOPOLOGY}); "
+        "--lab-topology wins",
+    )
+    parser.addini(
+        "lab_capture",
+        type="bool",
+        default=False,
+        help="capture every interface of every lab (as --lab-capture; --no-lab-capture wins)",
+    )
+    parser.addini(
+        "lab_pcap_dir",
+        default="",
+        help="where pcaps go, relative to the ini file (--lab-pcap-dir wins)",
     )
 
 
@@ -79,6 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "kernel: the test needs network namespaces; skipped, with the reason, where "
         "neither root nor a user namespace is available",
     )
+    config.pluginmanager.register(_FailedTestsPcaps(), "lab-failed-tests-pcaps")
     try:
         ensure_privileges(allow_user_namespace=not config.getoption("--lab-no-userns"))
         config.stash[_privilege_failure] = None
@@ -106,88 +160,240 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"needs network namespaces: {failure}")
 
 
+# --- settings: the command line wins over the ini file ---------------------------------
+
+
+def _ini_dir(config: pytest.Config) -> Path:
+    return config.inipath.parent if config.inipath is not None else config.rootpath
+
+
+def _search_path(config: pytest.Config) -> list[Path]:
+    """Where topology names are looked up in this run (see the module docstring)."""
+    project = [*config.getini("lab_topologies"), config.rootpath / "topologies"]
+    return topology_dirs(project_dirs=project)
+
+
+def _default_topology(config: pytest.Config) -> str | Path:
+    option: str | None = config.getoption("--lab-topology")
+    if option:
+        return option
+    value: str = config.getini("lab_topology")
+    if not value:
+        return DEFAULT_TOPOLOGY
+    return _ini_dir(config) / value if is_path(value) else value
+
+
+def _capturing(config: pytest.Config) -> bool:
+    option: bool | None = config.getoption("--lab-capture")
+    return bool(config.getini("lab_capture")) if option is None else option
+
+
+def _pcap_dir(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    option: str | None = config.getoption("--lab-pcap-dir")
+    if option:
+        return Path(option)
+    value: str = config.getini("lab_pcap_dir")
+    if value:
+        return _ini_dir(config) / value
+    return tmp_path_factory.getbasetemp() / "lab-pcaps"
+
+
+def _load(config: pytest.Config, spec: str | Path) -> Topology:
+    try:
+        return load(spec, search_path=_search_path(config))
+    except TopologyError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+# --- pcaps: written for failed tests, named in their reports -----------------------------
+
+
+def _file_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+@dataclass
+class _TestPcaps:
+    """The pcaps of one test: its scenarios' (written as they run) and its labs' captures."""
+
+    directory: Path
+    stem: str
+    """The test's name, made safe for file names: every pcap name starts with it."""
+    scenarios: list[Path] = field(default_factory=list)
+    captures: list[tuple[LabCapture, str]] = field(default_factory=list)
+    """Each capture, and the prefix of its pcaps' names."""
+
+    def capture(self, lab: Lab) -> LabCapture:
+        same = sum(1 for capture, _ in self.captures if capture.lab.name == lab.name)
+        prefix = f"{self.stem}-{lab.name}{same + 1 if same else ''}"
+        capture = LabCapture(lab)
+        self.captures.append((capture, prefix))
+        return capture
+
+    def paths(self) -> list[Path]:
+        """Every pcap of the test, written or to be written at its end."""
+        captured = [p for c, prefix in self.captures for p in c.pcap_paths(self.directory, prefix)]
+        return [*self.scenarios, *captured]
+
+    def describe(self) -> str:
+        """The pcaps, one a line, and any frames the captures lost: for a failure's report."""
+        lost = [
+            f"{prefix}: {host} {ifname} lost {count} frames: more than the capture kept up with"
+            for capture, prefix in self.captures
+            for (host, ifname), count in capture.dropped().items()
+            if count
+        ]
+        return "\n".join([*(str(p) for p in self.paths()), *lost])
+
+    def write(self) -> list[Path]:
+        """Write the captures' pcaps; returns every pcap of the test that exists."""
+        for capture, prefix in self.captures:
+            capture.write(self.directory, prefix)
+        return [path for path in self.paths() if path.exists()]
+
+    def remove(self) -> None:
+        for path in self.scenarios:
+            path.unlink(missing_ok=True)
+
+
+_pcaps = pytest.StashKey[_TestPcaps]()
+
+
+def _test_pcaps(request: pytest.FixtureRequest) -> _TestPcaps:
+    """The test's pcap record, made on first use."""
+    stash: pytest.Stash = request.node.stash
+    if _pcaps not in stash:
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+        directory = _pcap_dir(request.config, factory)
+        directory.mkdir(parents=True, exist_ok=True)
+        stash[_pcaps] = _TestPcaps(directory, _file_name(request.node.name))
+    return stash[_pcaps]
+
+
+@contextmanager
+def _captured(request: pytest.FixtureRequest, lab: Lab) -> Iterator[None]:
+    """Capture `lab` while in the block, when the run asks for it."""
+    if not _capturing(request.config):
+        yield
+        return
+    capture = _test_pcaps(request).capture(lab)
+    try:
+        yield
+    finally:
+        capture.close()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    # Remember each phase's outcome, so fixtures know at teardown whether the test failed.
+    # Remember each phase's outcome: the test's pcaps are kept if any phase failed.
     report = yield
-    item.stash.setdefault(_reports, {})[report.when] = report
+    reports = item.stash.setdefault(_reports, {})
+    reports[report.when] = report
+    pcaps = item.stash.get(_pcaps, None)
+    if pcaps is None:
+        return report
+    if report.failed:
+        report.sections.append((_PCAP_SECTION, pcaps.describe()))
+    if report.when == "teardown":  # the labs are down, their captures closed
+        del item.stash[_pcaps]
+        failed = any(r.failed for r in reports.values())
+        try:
+            if failed:
+                # On the item for the reports still to come (junit-xml reads the teardown one),
+                # and on this one, which was made from the item before.
+                kept = [(_PCAP_PROPERTY, str(path)) for path in pcaps.write()]
+                item.user_properties += kept
+                report.user_properties += kept
+            elif item.config.getoption("--lab-keep-pcaps"):
+                pcaps.write()
+            else:
+                pcaps.remove()
+        except LabError as error:
+            report.sections.append((_PCAP_SECTION, f"the pcaps were not written: {error}"))
     return report
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    kept = terminalreporter.config.stash.get(_kept_pcaps, [])
-    if kept:
-        terminalreporter.section("lab: pcaps of failed tests")
-        for nodeid, pcap in kept:
-            terminalreporter.line(f"{nodeid}: {pcap}")
+class _FailedTestsPcaps:
+    """Lists the pcaps of failed tests at the end of the run.
+
+    Built from the reports' ``lab_pcap`` properties, so under pytest-xdist the
+    controller, which only sees the workers' reports, lists them too.
+    """
+
+    def __init__(self) -> None:
+        self.kept: dict[str, list[str]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == _PCAP_PROPERTY and value not in self.kept.get(report.nodeid, []):
+                self.kept.setdefault(report.nodeid, []).append(str(value))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.kept:
+            terminalreporter.section("lab: pcaps of failed tests")
+            for nodeid, paths in self.kept.items():
+                for path in paths:
+                    terminalreporter.line(f"{nodeid}: {path}")
 
 
-def _load(spec: str | Path) -> Topology:
-    try:
-        return load(spec)
-    except TopologyError as error:
-        pytest.fail(str(error), pytrace=False)
+# --- fixtures ---------------------------------------------------------------------------
 
 
 @pytest.fixture
 def lab_topology(request: pytest.FixtureRequest) -> Topology:
     """The topology `lab` builds: the topology marker, else --lab-topology, else two-hosts.
 
-    Scope: function. Depends on: the test's ``topology`` marker and the options.
+    Scope: function. Depends on: the test's ``topology`` marker, the options and ini settings.
     """
     marker = request.node.get_closest_marker("topology")
     if marker is not None:
         if len(marker.args) != 1:
             pytest.fail("@pytest.mark.topology takes one name or path", pytrace=False)
-        return _load(marker.args[0])
-    return _load(request.config.getoption("--lab-topology") or DEFAULT_TOPOLOGY)
+        return _load(request.config, marker.args[0])
+    return _load(request.config, _default_topology(request.config))
 
 
 @pytest.fixture
-def lab(lab_topology: Topology) -> Iterator[Lab]:
-    """A started lab of `lab_topology`, torn down after the test.
+def lab(lab_topology: Topology, request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """A started lab of `lab_topology`, torn down after the test (captured: --lab-capture).
 
     Scope: function. Depends on: lab_topology.
     """
-    with Lab(lab_topology) as running:
+    with Lab(lab_topology) as running, _captured(request, running):
         yield running
 
 
 @pytest.fixture
-def lab_factory() -> Iterator[Callable[[Topology | str | Path], Lab]]:
+def lab_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[Topology | str | Path], Lab]]:
     """Start labs on demand: ``lab_factory("routed")``; all torn down after the test.
 
-    Scope: function. Depends on: nothing.
+    Scope: function. Depends on: nothing. Each lab is captured under --lab-capture.
     """
-    started: list[Lab] = []
+    with ExitStack() as stack:  # unwound in reverse: each capture closes before its lab
 
-    def start(topology: Topology | str | Path) -> Lab:
-        running = Lab(topology if isinstance(topology, Topology) else _load(topology)).start()
-        started.append(running)
-        return running
+        def start(topology: Topology | str | Path) -> Lab:
+            spec = topology if isinstance(topology, Topology) else _load(request.config, topology)
+            running = stack.enter_context(Lab(spec))
+            if _capturing(request.config):
+                stack.enter_context(_test_pcaps(request).capture(running))
+            return running
 
-    yield start
-    for running in reversed(started):
-        running.close()
+        yield start
 
 
 @pytest.fixture
-def tcp_scenario(
-    lab: Lab, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[..., ScenarioCheck]]:
+def tcp_scenario(lab: Lab, request: pytest.FixtureRequest) -> Callable[..., ScenarioCheck]:
     """Run documented scenarios in `lab` with stepping: ``tcp_scenario("open", "IPv6")``.
 
     Returns a `ScenarioCheck` whose ``assert_documented()`` shows documented
-    against observed and the pcap path.
+    against observed and the pcap path. Each scenario writes
+    ``TEST-SCENARIO-FAMILY.pcap``, kept if the test fails (or --lab-keep-pcaps).
 
     Scope: function. Depends on: lab.
     """
-    option = request.config.getoption("--lab-pcap-dir")
-    directory = Path(option) if option else tmp_path_factory.getbasetemp() / "lab-pcaps"
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    pcaps = _test_pcaps(request)
 
     def run(
         scenario: str | Scenario,
@@ -197,19 +403,10 @@ def tcp_scenario(
         spec: Path | None = None,
     ) -> ScenarioCheck:
         name = scenario if isinstance(scenario, str) else scenario.name
-        stem = f"{request.node.name}-{name}-{family}".replace("/", "_")
-        pcap = directory / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in stem)}.pcap"
-        written.append(pcap)
+        pcap = pcaps.directory / f"{_file_name(f'{pcaps.stem}-{name}-{family}')}.pcap"
+        pcaps.scenarios.append(pcap)
         return check_scenario(
             lab, scenario, family=family, spec=spec, pcap=pcap, strict_flags=strict_flags
         )
 
-    yield run
-    reports = request.node.stash.get(_reports, {})
-    failed = any(r.failed for r in reports.values())
-    if failed:
-        kept = request.config.stash.setdefault(_kept_pcaps, [])
-        kept += [(request.node.nodeid, p) for p in written if p.exists()]
-    elif not request.config.getoption("--lab-keep-pcaps"):
-        for pcap in written:
-            pcap.unlink(missing_ok=True)
+    return run

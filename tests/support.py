@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import pty
+import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -175,3 +177,41 @@ def spec_with_half_close(folder: Path) -> Path:
     path = folder / "half-close.yaml"
     path.write_text(Path(load_spec().source).read_text() + HALF_CLOSE)
     return path
+
+
+# What a fresh clone has: everything but virtualenvs, caches and build output.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "__pycache__",
+    "*cache*",
+    ".hypothesis",
+    "build",
+    "dist",
+    "*.egg-info",
+    "results",
+)
+SHIPPED_TOPOLOGIES = sorted(p.name for p in (REPO / "topologies").glob("*.yaml"))
+
+
+def copy_of_the_source(destination: Path) -> Path:
+    """The repository's source files copied to `destination`, for builds that write beside them.
+
+    setuptools writes build/ and *.egg-info into the tree it builds: two builds of one
+    tree at once (pytest-xdist) would trip over each other.
+    """
+    shutil.copytree(REPO, destination, ignore=_NOT_SOURCE)
+    return destination
+
+
+def wheel_files(wheel: Path) -> set[str]:
+    """The files of the package in `wheel` (its dist-info left out)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {n for n in archive.namelist() if not n.split("/")[0].endswith(".dist-info")}
+
+
+def expected_wheel_files() -> set[str]:
+    """What the wheel must hold: lab's modules, py.typed, the tables and every topology."""
+    modules = {str(p.relative_to(REPO)) for p in (REPO / "lab").rglob("*.py")}
+    data = {"lab/py.typed", "lab/tcp/tables.yaml", "lab/_topologies/__init__.py"}
+    return modules | data | {f"lab/_topologies/{name}" for name in SHIPPED_TOPOLOGIES}

@@ -192,14 +192,26 @@ class Host(testinfra.host.Host):  # type: ignore[misc]
         return self.exec(["ss", *(args or ("-tanoi",))]).stdout
 
     def wait_listening(self, port: int, timeout: float = 5.0) -> None:
-        """Return once a TCP socket listens on `port` in this host, or raise HostError."""
+        """Return once a TCP socket listens on `port` in this host, or raise HostError.
+
+        Fails at once, with their exit statuses and stderr, when every program started
+        on this host with `popen` has exited: none of them can open the port any more.
+        """
         deadline = time.monotonic() + timeout
         while True:
             if port in self.listening_ports():
                 return
-            if time.monotonic() > deadline:
+            exited = [p for p in self._processes if not p.running]
+            if exited and len(exited) == len(self._processes):
                 raise HostError(
-                    f"nothing listens on TCP port {port} on host {self.name} after {timeout} s"
+                    f"nothing listens on TCP port {port} on host {self.name}, and no program "
+                    f"started there runs any more: {'; '.join(p.describe_exit() for p in exited)}"
+                )
+            if time.monotonic() > deadline:
+                ended = "".join(f"; {p.describe_exit()}" for p in exited)
+                raise HostError(
+                    f"nothing listens on TCP port {port} on host {self.name} "
+                    f"after {timeout} s{ended}"
                 )
             time.sleep(0.002)
 

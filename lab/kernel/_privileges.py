@@ -20,8 +20,8 @@ from lab.kernel import _syscalls
 from lab.kernel._netns import NetNamespace
 
 
-class Privilege(enum.Enum):
-    """How this process may build labs."""
+class Privilege(enum.StrEnum):
+    """How this process may build labs; equal to its text (``"root"``, ``"user namespace"``)."""
 
     ROOT = "root"
     """Real root (CAP_NET_ADMIN and CAP_SYS_ADMIN in the machine's user namespace)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -97,6 +98,7 @@ class Process:
     ) -> None:
         self.argv = list(argv)
         self.host = host
+        self._stopped = False
         # Kept open for the program's life and closed by close(): no `with` fits.
         self._out = tempfile.TemporaryFile()  # noqa: SIM115
         self._err = tempfile.TemporaryFile()  # noqa: SIM115
@@ -143,6 +145,29 @@ class Process:
         """Everything the program has written to stderr so far."""
         return self._read(self._err)
 
+    def describe_exit(self, *, stderr_chars: int = 2000) -> str:
+        """How the program ended (died, exited, stopped) and the end of its stderr, for messages."""
+        status = self._popen.poll()
+        if status is None:
+            return f"{self.command} (pid {self.pid}) still runs"
+        if status < 0:  # the wrapper itself was killed
+            how = f"died, killed by {_signal_name(-status)}"
+        elif status > 128:  # the program's init, a shell, reports a signal as 128 + its number
+            how = f"died with exit status {status} (128 + {_signal_name(status - 128)})"
+        else:
+            how = f"died with exit status {status}" if status else "exited with status 0"
+        if self._stopped:
+            how = f"was stopped by the test (exit status {status})"
+        text = self.stderr.strip()
+        if len(text) > stderr_chars:
+            text = "..." + text[-stderr_chars:]
+        return f"{self.command} (pid {self.pid}) {how}; its stderr: {text or '(empty)'}"
+
+    @property
+    def command(self) -> str:
+        """The program's argv as one quoted string, for messages."""
+        return repr(shlex.join(self.argv))
+
     def wait(self, timeout: float | None = None) -> int:
         """Wait for the program to exit; HostError if `timeout` runs out first."""
         try:
@@ -162,6 +187,7 @@ class Process:
     def stop(self, timeout: float = 2.0) -> int:
         """SIGTERM the process group, SIGKILL it after `timeout` s; returns the exit status."""
         if self._popen.poll() is None:
+            self._stopped = True
             self.signal(signal.SIGTERM)
             try:
                 self._popen.wait(timeout)
@@ -196,6 +222,13 @@ class Process:
     def __repr__(self) -> str:
         state = "running" if self.running else f"exited {self._popen.returncode}"
         return f"<Process {self.argv[0]!r} on {self.host} pid={self.pid} {state}>"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _live_members(pgid: int) -> list[int]:

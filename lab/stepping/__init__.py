@@ -83,10 +83,13 @@ held); a role with no matching socket is CLOSED, which is also how the
 kernel's sock_diag shows a socket that was reset or refused (see `_diag`).
 
 Plain mode (`Observer`) captures the same segments without holding anything,
-and reads states only between application actions.
+and reads states only between application actions. `LabCapture` records every
+frame on every interface of a lab, one pcap per interface (what the pytest
+plugin's ``--lab-capture`` keeps for failed tests).
 """
 
 from lab.stepping._capture import tcp_flags_in_pcap
+from lab.stepping._lab_capture import LabCapture
 from lab.stepping._observer import Observer
 from lab.stepping._runner import VERBS, ScenarioRun, ScenarioSockets, TimerWait, run_scenario
 from lab.stepping._segment import Connection, ConnectionTracker, Segment
@@ -97,6 +100,7 @@ __all__ = [
     "Connection",
     "ConnectionTracker",
     "HeldSegment",
+    "LabCapture",
     "Observer",
     "ScenarioRun",
     "ScenarioSockets",

@@ -36,6 +36,9 @@ ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
 ETH_P_IPV6 = 0x86DD
 SO_TIMESTAMPNS = 35
+SO_RCVBUFFORCE = 33
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
 PACKET_OUTGOING = 4
 _ETHERNET_HEADER = 14
 _RCVBUF = 1 << 22
@@ -87,11 +90,42 @@ class Capture:
                 "check that the interface exists in that host"
             ) from error
         self._frames: list[Frame] = []
+        self._dropped = 0
 
     def frames(self) -> list[Frame]:
         """Every frame captured so far, oldest first."""
         self._drain()
         return list(self._frames)
+
+    def fileno(self) -> int:
+        """The capture socket, for poll(): readable while frames wait in the kernel."""
+        return self._sock.fileno()
+
+    def drain(self) -> None:
+        """Move the frames waiting in the kernel into memory, before its buffer fills."""
+        self._drain()
+
+    def enlarge_buffer(self, size: int) -> None:
+        """Let the kernel queue up to `size` bytes of frames, past net.core.rmem_max if root.
+
+        Only root of the machine may pass that limit (SO_RCVBUFFORCE); elsewhere it stays.
+        """
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+        except PermissionError:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+    @property
+    def dropped(self) -> int:
+        """Frames the kernel could not queue so far because the buffer was full (lost)."""
+        self._count_drops()
+        return self._dropped
+
+    def _count_drops(self) -> None:
+        if self._sock.fileno() >= 0:
+            # The kernel resets its counters on every read: add them up here.
+            stats = self._sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+            self._dropped += struct.unpack("=II", stats)[1]
 
     def _drain(self) -> None:
         if self._sock.fileno() < 0:
@@ -113,8 +147,9 @@ class Capture:
         return write_pcap(path, [f for f in self.frames() if f.is_tcp or not tcp_only])
 
     def close(self) -> None:
-        """Read what is left and stop capturing; `frames` still answers afterwards."""
+        """Read what is left and stop capturing; `frames` and `dropped` still answer afterwards."""
         self._drain()
+        self._count_drops()
         self._sock.close()
 
 

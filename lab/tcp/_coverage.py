@@ -21,8 +21,8 @@ from lab.tcp._verdict import ScenarioVerdict
 __all__ = ["Coverage", "CoverageRow", "CoverageStatus", "coverage"]
 
 
-class CoverageStatus(enum.Enum):
-    """How far the runs show one documented state or flag."""
+class CoverageStatus(enum.StrEnum):
+    """How far the runs show one documented state or flag; equal to its text (``"observed"``)."""
 
     OBSERVED = "observed"
     """Observed where documented, in at least one run."""

@@ -42,8 +42,11 @@ def _squash(text: str) -> str:
     return re.sub(r"^TCPS?(?=[A-Z])", "", squashed)
 
 
-class TcpState(enum.Enum):
-    """A TCP connection state; the value is the RFC 9293 name."""
+class TcpState(enum.StrEnum):
+    """A TCP connection state, equal to its RFC 9293 name (``"SYN-RECEIVED"``).
+
+    Only the canonical name compares equal; `parse` reads the aliases (``SYN_RECV``, ``ESTAB``).
+    """
 
     CLOSED = "CLOSED"
     LISTEN = "LISTEN"
@@ -56,9 +59,6 @@ class TcpState(enum.Enum):
     CLOSING = "CLOSING"
     LAST_ACK = "LAST-ACK"
     TIME_WAIT = "TIME-WAIT"
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def parse(cls, name: str | TcpState) -> TcpState:

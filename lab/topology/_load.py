@@ -6,13 +6,17 @@ was left out (`_resolve`). So a dict from Python gets exactly the checks and
 messages that a file does.
 
 A bare name such as ``two-hosts`` is looked up as ``two-hosts.yaml`` (then
-``.yml``) in, first to last: each directory of `search_path` if given, else the
-directories in ``$LAB_TOPOLOGIES`` (separated by ``os.pathsep``), then
-``./topologies``, then the ``topologies/`` directory of this repository.
+``.yml``) in the directories of `topology_dirs`, first to last: the user's own
+(``./topologies``; the pytest plugin puts its ``lab_topologies`` and the
+``topologies/`` next to pytest's rootdir before it), then those in
+``$LAB_TOPOLOGIES`` (separated by ``os.pathsep``), then the topologies shipped
+with lab. A name with a ``/`` or a ``.yaml`` suffix is a path.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,7 +34,7 @@ from lab.topology._validate import check
 DEFAULT_TOPOLOGY: Final = "two-hosts"
 """The topology a lab is built from when nobody names one."""
 ENVIRONMENT_VARIABLE: Final = "LAB_TOPOLOGIES"
-_REPOSITORY_TOPOLOGIES: Final = Path(__file__).resolve().parents[2] / "topologies"
+_SHIPPED_PACKAGE: Final = "lab._topologies"  # the repository's topologies/, see pyproject.toml
 _SUFFIXES: Final = (".yaml", ".yml")
 _START: Final = "start from topologies/two-hosts.yaml, which has hosts: and links:"
 
@@ -39,7 +43,7 @@ def load(
     name_or_path: str | os.PathLike[str], *, search_path: Sequence[Path] | None = None
 ) -> Topology:
     """The topology in a file, given by path or by name (``two-hosts``)."""
-    if _is_path(name_or_path):
+    if is_path(name_or_path):
         source = os.fspath(name_or_path)  # errors name the file the way the caller did
         path = Path(source)
     else:
@@ -84,21 +88,36 @@ def available(*, search_path: Sequence[Path] | None = None) -> list[str]:
     return sorted(names)
 
 
-def topology_dirs(search_path: Sequence[Path] | None = None) -> list[Path]:
-    """The directories searched for topology names, in order, without repeats."""
+def topology_dirs(
+    search_path: Sequence[Path] | None = None, *, project_dirs: Sequence[Path] = ()
+) -> list[Path]:
+    """The directories searched for topology names, in order, without repeats.
+
+    `search_path`, when given, is the whole list. Otherwise: `project_dirs` (the
+    pytest plugin's ``lab_topologies`` and ``topologies/`` next to its rootdir), then
+    ``./topologies``, the directories in ``$LAB_TOPOLOGIES``, and the shipped topologies.
+    """
     if search_path is not None:
         candidates = [Path(p) for p in search_path]
     else:
         variable = os.environ.get(ENVIRONMENT_VARIABLE, "")
-        candidates = [Path(p) for p in variable.split(os.pathsep) if p]
-        candidates += [Path("topologies"), _REPOSITORY_TOPOLOGIES]
+        candidates = [Path(p) for p in project_dirs]
+        candidates.append(Path("topologies"))
+        candidates += [Path(p) for p in variable.split(os.pathsep) if p]
+        candidates.append(shipped_topologies())
     unique: dict[Path, Path] = {}
     for directory in candidates:
         unique.setdefault(directory.resolve(), directory)
     return list(unique.values())
 
 
-def _is_path(name_or_path: str | os.PathLike[str]) -> bool:
+@functools.cache
+def shipped_topologies() -> Path:
+    """The directory of the topologies that come with lab (in a clone: ``topologies/``)."""
+    return Path(str(importlib.resources.files(_SHIPPED_PACKAGE)))
+
+
+def is_path(name_or_path: str | os.PathLike[str]) -> bool:
     """Whether `name_or_path` is a path: path-like, has a separator, or ends in .yaml/.yml."""
     if not isinstance(name_or_path, str):
         return True

@@ -52,6 +52,7 @@ def test_open_state_by_state(tcp_scenario: Callable[..., ScenarioCheck], family:
     assert steps[0].observed_before[Role.CLIENT].state is TcpState.SYN_SENT
     assert steps[1].observed_before[Role.SERVER].state is TcpState.SYN_RECEIVED
     assert steps[2].observed_after[Role.SERVER].state is TcpState.ESTABLISHED
+    assert steps[1].observed_states["server"] == "SYN-RECEIVED"  # states equal their names
 
 
 def test_a_wrong_expectation_fails_with_a_side_by_side_diff(lab: Lab, tmp_path: Path) -> None:

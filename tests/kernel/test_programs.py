@@ -53,6 +53,37 @@ def test_netcat_pair(lab: Lab) -> None:
     assert listener.stdout == "over the veth\n"
 
 
+def test_wait_listening_says_at_once_that_the_server_died(lab: Lab) -> None:
+    server = lab["server"]
+    server.popen(["python3", "-m", "http.server", "eighty"])
+    started = time.monotonic()
+    with pytest.raises(HostError) as caught:
+        server.wait_listening(8000, timeout=10)
+    assert time.monotonic() - started < 5  # no need to wait the timeout out
+    message = str(caught.value)
+    assert message.startswith(
+        "nothing listens on TCP port 8000 on host server, and no program started there runs any "
+        "more: 'python3 -m http.server eighty' (pid "
+    )
+    assert ") died with exit status 2; its stderr: usage: " in message
+    assert "argument port: invalid int value: 'eighty'" in message
+
+
+def test_wait_listening_names_the_dead_program_beside_one_that_runs(lab: Lab) -> None:
+    server = lab["server"]
+    sleeper = server.popen(["sleep", "600"])
+    server.popen(["sh", "-c", "echo cannot bind >&2; exit 3"])
+    with pytest.raises(HostError) as caught:
+        server.wait_listening(8000, timeout=0.3)
+    assert str(caught.value).startswith(
+        "nothing listens on TCP port 8000 on host server after 0.3 s; "
+        "\"sh -c 'echo cannot bind >&2; exit 3'\" (pid "
+    )
+    assert str(caught.value).endswith(") died with exit status 3; its stderr: cannot bind")
+    sleeper.stop()
+    assert ") was stopped by the test (exit status 143); its stderr: " in sleeper.describe_exit()
+
+
 def pids_running(argv: list[str]) -> list[int]:
     """Host PIDs of the processes whose command line is exactly `argv`."""
     wanted = "\0".join(argv).encode() + b"\0"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import lab.tcp
-from lab.tcp import TcpFlag, TcpState, UnknownNameError
+from lab.tcp import CoverageStatus, Role, TcpFlag, TcpState, UnknownNameError
 
 S, A, F, P, R, U = TcpFlag.SYN, TcpFlag.ACK, TcpFlag.FIN, TcpFlag.PSH, TcpFlag.RST, TcpFlag.URG
 
@@ -66,6 +68,22 @@ def test_rfc_names_and_ss_names_read_back(state: TcpState) -> None:
     assert TcpState.parse(state.ss_name) is state
     assert TcpState.parse(state) is state
     assert str(state) == state.value
+
+
+def test_a_state_equals_its_canonical_name_only() -> None:
+    states = list(TcpState)
+    assert states == [state.value for state in states]  # TcpState.SYN_RECEIVED == "SYN-RECEIVED"
+    assert [f"{state}" for state in states][3] == "SYN-RECEIVED"
+    assert dict.fromkeys(states, 1)["LISTEN"] == 1  # type: ignore[index]  # string keys find states
+    assert TcpState("TIME-WAIT") is TcpState.TIME_WAIT
+    assert TcpState.SYN_RECEIVED not in ["SYN_RECV", "SYN-RECV"]  # aliases go through parse
+    assert json.dumps(states[:2]) == '["CLOSED", "LISTEN"]'
+
+
+def test_other_result_enums_equal_their_text() -> None:
+    assert list(CoverageStatus) == ["observed", "not observed", "not run", "in no scenario"]
+    assert list(lab.Privilege) == ["root", "user namespace"]
+    assert list(Role) == ["client", "server"]
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from lab.topology import (
     load,
     loads,
 )
+from lab.topology._load import shipped_topologies, topology_dirs
 
 REPOSITORY_TOPOLOGIES = REPO / "topologies"
 SHIPPED = ("two-hosts", "routed", "lan", "dual-stack")
@@ -159,27 +160,50 @@ def test_load_searches_the_given_directories_in_order(tmp_path: Path) -> None:
     assert available(search_path=[tmp_path / "first", tmp_path / "second"]) == ["x"]
 
 
-def test_environment_directories_come_before_the_working_directory(
+def test_the_working_directory_comes_before_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(tmp_path / "env", "two-hosts.yaml", "from the environment")
+    write(tmp_path / "env", "shared.yaml", "shared")
     write(tmp_path / "work" / "topologies", "two-hosts.yaml", "from the working directory")
-    write(tmp_path / "work" / "topologies", "local.yaml", "local")
     monkeypatch.chdir(tmp_path / "work")
     monkeypatch.setenv("LAB_TOPOLOGIES", f"{tmp_path / 'nowhere'}::{tmp_path / 'env'}")
-    assert load("two-hosts").description == "from the environment"
-    assert load("local").source == "topologies/local.yaml"
-    assert {"local", *SHIPPED} <= set(available())
+    assert load("two-hosts").description == "from the working directory"
+    assert load("two-hosts").source == "topologies/two-hosts.yaml"
+    assert load("shared").source == str(tmp_path / "env" / "shared.yaml")
+    assert {"shared", *SHIPPED} <= set(available())
 
 
-def test_the_working_directory_comes_before_the_repository(
+def test_the_environment_comes_before_the_shipped_topologies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(tmp_path / "topologies", "routed.yaml", "shadowed")
+    write(tmp_path / "env", "routed.yaml", "shadowed")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LAB_TOPOLOGIES", raising=False)
+    monkeypatch.setenv("LAB_TOPOLOGIES", str(tmp_path / "env"))
     assert load("routed").description == "shadowed"
     assert load("lan").source == str(REPOSITORY_TOPOLOGIES / "lan.yaml")
+
+
+def test_search_order_project_cwd_environment_shipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LAB_TOPOLOGIES", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
+    project = [tmp_path / "ini", tmp_path / "root" / "topologies", tmp_path / "topologies"]
+    assert topology_dirs(project_dirs=project) == [
+        tmp_path / "ini",
+        tmp_path / "root" / "topologies",
+        tmp_path / "topologies",  # ./topologies, already named: kept once, where it came first
+        tmp_path / "a",
+        tmp_path / "b",
+        REPOSITORY_TOPOLOGIES,
+    ]
+
+
+def test_the_shipped_topologies_are_the_repository_folder_in_a_clone() -> None:
+    # An editable install (make venv) maps the package data lab._topologies onto topologies/.
+    assert shipped_topologies() == REPOSITORY_TOPOLOGIES
+    assert set(SHIPPED) <= set(available(search_path=[shipped_topologies()]))
 
 
 # --- resolution: interface names, routes, sysctls ---------------------------------
