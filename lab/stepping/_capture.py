@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 import socket
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,7 @@ PACKET_STATISTICS = 6
 PACKET_OUTGOING = 4
 _ETHERNET_HEADER = 14
 _RCVBUF = 1 << 22
+_SNAPLEN = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -153,30 +154,32 @@ class Capture:
         self._sock.close()
 
 
-def write_pcap(path: Path, frames: Sequence[Frame]) -> int:
+def write_pcap(path: Path, frames: Iterable[Frame]) -> int:
     """Write Ethernet `frames` to `path` as pcap, with their timestamps; returns how many.
 
-    The link type is given, not guessed from the first packet: a capture that
-    saw nothing is still a valid (empty) pcap, written without scapy's
-    "unknown LL type" warning.
+    scapy's RawPcapWriter writes the bytes as they are (nothing is dissected:
+    a few microseconds a frame), with the link type given rather than guessed
+    from the first frame, so a capture that saw nothing is still a valid,
+    empty pcap.
     """
     from scapy.data import DLT_EN10MB  # noqa: PLC0415 - see the module docstring
-    from scapy.layers.l2 import Ether  # noqa: PLC0415
-    from scapy.utils import PcapWriter  # noqa: PLC0415
+    from scapy.utils import RawPcapWriter  # noqa: PLC0415
 
+    count = 0
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = PcapWriter(str(path), linktype=DLT_EN10MB)
+        writer = RawPcapWriter(str(path), linktype=DLT_EN10MB, snaplen=_SNAPLEN)
         try:
+            writer.write_header(None)
             for frame in frames:
-                packet = Ether(frame.data)
-                packet.time = frame.time
-                writer.write(packet)
+                seconds, fraction = divmod(round(frame.time * 1_000_000), 1_000_000)
+                writer.write_packet(frame.data, sec=seconds, usec=fraction)
+                count += 1
         finally:
             writer.close()
     except OSError as error:
         raise SteppingError(f"cannot write the capture to {path}: {error}") from error
-    return len(frames)
+    return count
 
 
 def tcp_flags_in_pcap(path: Path) -> list[TcpFlag]:

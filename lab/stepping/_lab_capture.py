@@ -29,8 +29,7 @@ from types import TracebackType
 
 from lab._errors import SteppingError
 from lab.kernel._lab import Lab
-from lab.stepping._capture import Capture
-from lab.stepping._pcap import write_pcap
+from lab.stepping._capture import Capture, write_pcap
 
 _BUFFER = 64 << 20  # the kernel takes memory only for frames that wait
 

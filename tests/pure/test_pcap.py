@@ -1,4 +1,4 @@
-"""Pcap files written without scapy read back in scapy, frame for frame and to the microsecond."""
+"""Pcaps written by write_pcap (scapy's RawPcapWriter) read back frame for frame, to the us."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 from scapy.layers.l2 import Ether
 from scapy.utils import rdpcap
 
-from lab.stepping._capture import Frame
-from lab.stepping._pcap import write_pcap
+from lab.stepping._capture import Frame, write_pcap
 
 ARP_REQUEST = bytes.fromhex(
     "ffffffffffff02000000000108060001080006040001020000000001c0000201000000000000c0000202"
