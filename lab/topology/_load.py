@@ -36,7 +36,10 @@ DEFAULT_TOPOLOGY: Final = "two-hosts"
 ENVIRONMENT_VARIABLE: Final = "LAB_TOPOLOGIES"
 _SHIPPED_PACKAGE: Final = "lab._topologies"  # the repository's topologies/, see pyproject.toml
 _SUFFIXES: Final = (".yaml", ".yml")
-_START: Final = "start from topologies/two-hosts.yaml, which has hosts: and links:"
+_START: Final = (
+    "start from a shipped topology such as two-hosts, which has hosts: and links: "
+    "(lab show two-hosts describes it)"
+)
 
 
 def load(

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 from support import (
@@ -49,7 +50,10 @@ def test_the_sdist_and_the_wheel_built_from_it_carry_the_topologies_and_tables(
     [sdist] = dist.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.partition("/")[2] for name in archive.getnames()}
-    assert {"pyproject.toml", "lab/tcp/tables.yaml", "topologies/__init__.py"} <= names
+    assert {"pyproject.toml", "LICENSE", "lab/tcp/tables.yaml", "topologies/__init__.py"} <= names
     assert {f"topologies/{name}" for name in SHIPPED_TOPOLOGIES} <= names
     [wheel] = dist.glob("*.whl")
     assert wheel_files(wheel) == expected_wheel_files()
+    with zipfile.ZipFile(wheel) as archive:
+        licenses = [n for n in archive.namelist() if n.endswith("/licenses/LICENSE")]
+    assert licenses, "the wheel carries no LICENSE"

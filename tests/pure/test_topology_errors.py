@@ -714,16 +714,24 @@ CASES = [
     ),
     # 11. empty or not a mapping
     pytest.param(
-        "", "", "the topology is empty", "start from topologies/two-hosts.yaml", id="empty"
+        "",
+        "",
+        "the topology is empty",
+        "start from a shipped topology such as two-hosts",
+        id="empty",
     ),
     pytest.param(
-        "# only a comment\n", "", "the topology is empty", "two-hosts.yaml", id="only-comments"
+        "# only a comment\n",
+        "",
+        "the topology is empty",
+        "shipped topology such as two-hosts",
+        id="only-comments",
     ),
     pytest.param(
         "- a\n- b\n",
         "",
         "the top level is a list (['a', 'b']), but a topology is a mapping",
-        "two-hosts.yaml",
+        "shipped topology such as two-hosts",
         id="top-level-list",
     ),
     pytest.param("just text\n", "", "the top level is a string", "two-hosts", id="top-level-text"),
