@@ -132,7 +132,11 @@ _SS_NAMES = {
 
 
 class TcpFlag(enum.IntFlag):
-    """TCP control flags, as bits of the header's flags byte."""
+    """TCP control flags, as bits of the header's flags byte.
+
+    Equal to the same flags written in any notation `parse` reads, so
+    ``segment.flags == "SYN+ACK"`` (or ``"[S.]"``) holds; hashed as the number.
+    """
 
     FIN = 0x01
     SYN = 0x02
@@ -142,6 +146,20 @@ class TcpFlag(enum.IntFlag):
     URG = 0x20
     ECE = 0x40
     CWR = 0x80
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                return int(self) == int(TcpFlag.parse(other))
+            except UnknownNameError:
+                return False
+        return int(self) == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return int.__hash__(self)
 
     @classmethod
     def parse(cls, text: str | TcpFlag | list[str] | tuple[str, ...]) -> TcpFlag:

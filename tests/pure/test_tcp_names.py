@@ -163,3 +163,18 @@ def test_unknown_flags_say_how_to_write_them(notation: str | list[str], fragment
         TcpFlag.parse(notation)
     assert fragment in str(caught.value)
     assert "joined by + (SYN+ACK), letters (SA), or tcpdump's notation ([S.])" in str(caught.value)
+
+
+@pytest.mark.parametrize("written", ["SYN+ACK", "SYN/ACK", "[S.]", "SA", "syn, ack"])
+def test_flags_equal_the_same_flags_in_any_notation(written: str) -> None:
+    synack = TcpFlag.SYN | TcpFlag.ACK
+    assert written == synack
+    assert synack.__eq__(written)  # from the flag's side too
+    assert not synack.__ne__(written)
+
+
+def test_flags_differ_from_other_flags_and_from_nonsense() -> None:
+    assert TcpFlag.SYN != "SYN+ACK"
+    assert TcpFlag.SYN != "not a flag"
+    assert TcpFlag.SYN == 2  # still the header's bits
+    assert {TcpFlag.SYN: "x"}[TcpFlag.parse("S")] == "x"
