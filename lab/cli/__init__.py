@@ -31,7 +31,6 @@ import sys
 from collections.abc import Sequence
 
 from lab._errors import LabError
-from lab.cli import _check_command, _lab_commands
 from lab.cli._parser import EXIT_INTERRUPTED, EXIT_USAGE, Parser, UsageError
 
 __all__ = ["main"]
@@ -54,6 +53,11 @@ def _version() -> str:
 
 
 def _parser() -> Parser:
+    # The verbs bring in the library (the kernel side, stepping, pyroute2: ~0.3 s); imported
+    # here, inside main's handlers, so that a Ctrl-C from the first moment ends with
+    # "interrupted" and 130, not a traceback.
+    from lab.cli import _check_command, _lab_commands  # noqa: PLC0415
+
     parser = Parser(prog="lab", description="Network-namespace labs for checking TCP behaviour.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="verb", required=True, parser_class=Parser)

@@ -53,7 +53,7 @@ IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 3, 4, 10, 18
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 VETH_INFO_PEER = 1
 IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
-RTA_DST, RTA_GATEWAY = 1, 5
+RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5
 
 IFINFOMSG = struct.Struct("=BxHiII")
 """family, (pad), type, index, flags, change"""
@@ -141,8 +141,14 @@ def get_link(index: int) -> bytes:
     return IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, 0, 0)
 
 
-def get_route(ip: IPv4Address | IPv6Address) -> bytes:
-    """RTM_GETROUTE: the routing table entry that `ip` matches (one RTM_NEWROUTE)."""
+def get_route(ip: IPv4Address | IPv6Address, *, fib_match: bool = True) -> bytes:
+    """RTM_GETROUTE: the routing table entry that `ip` matches (one RTM_NEWROUTE).
+
+    Without `fib_match`, the kernel answers with the route a packet to `ip`
+    would take, resolved: its output interface (RTA_OIF) and next hop
+    (RTA_GATEWAY), as ``ip route get`` shows.
+    """
     family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
-    header = RTMSG.pack(family, ip.max_prefixlen, 0, 0, 0, 0, 0, 0, RTM_F_FIB_MATCH)
+    flags = RTM_F_FIB_MATCH if fib_match else 0
+    header = RTMSG.pack(family, ip.max_prefixlen, 0, 0, 0, 0, 0, 0, flags)
     return header + attr(RTA_DST, ip.packed)

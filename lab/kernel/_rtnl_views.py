@@ -11,8 +11,6 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from pyroute2 import IPRoute
-
 from lab.kernel._netns import NetNamespace
 
 __all__ = ["RtnlViews"]
@@ -22,6 +20,10 @@ class RtnlViews:
     """What the kernel has in one namespace, read through pyroute2."""
 
     def __init__(self, netns: NetNamespace) -> None:
+        # Imported here: pyroute2 takes ~0.13 s to import, and only snapshots and
+        # Host.kernel_addresses use it, not building or stepping.
+        from pyroute2 import IPRoute  # noqa: PLC0415
+
         with netns.entered():
             self._ipr: Any = IPRoute()
 

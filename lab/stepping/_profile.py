@@ -19,20 +19,28 @@ addresses, and the capture listens on the client's interface.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import ip_address
-from typing import Any
-
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
 
 from lab._addresses import IP, Family
 from lab._errors import HostError, SteppingError
 from lab.kernel._host import Host
 from lab.kernel._lab import Lab
 from lab.kernel._privileges import in_user_namespace
+from lab.kernel._rawnetlink import NetlinkSocket, attribute
+from lab.kernel._rtnl_messages import (
+    IFINFOMSG,
+    IFLA_IFNAME,
+    RTA_GATEWAY,
+    RTA_OIF,
+    RTM_GETLINK,
+    RTM_GETROUTE,
+    RTMSG,
+    get_link,
+    get_route,
+)
 from lab.kernel._sysctl import read_own_sysctl, read_sysctl, write_sysctl
 from lab.tcp._names import Role
 from lab.tcp._settings import TCP_SETTINGS, TcpSetting, TcpSettings
@@ -51,43 +59,48 @@ class PeerPath:
     """The next hop when the peer is not on the same link."""
 
 
-@contextmanager
-def _rtnetlink(host: Host, what: str) -> Iterator[Any]:
-    """pyroute2's IPRoute inside `host` (untyped, hence Any); netlink errors become ours."""
-    with host.netns.entered():
-        ipr = IPRoute()
-    try:
-        yield ipr
-    except NetlinkError as error:
-        raise SteppingError(
-            f"host {host.name}: {what} failed: {error}; see the kernel log (dmesg)"
-        ) from error
-    finally:
-        ipr.close()
-
-
 def peer_paths(a: Host, b: Host) -> dict[str, list[PeerPath]]:
     """Each host's paths to the other, one per address family both have, by host name."""
     paths: dict[str, list[PeerPath]] = {a.name: [], b.name: []}
     for host, peer in ((a, b), (b, a)):
-        with _rtnetlink(host, f"looking up the route to {peer.name}") as ipr:
+        try:
+            sock = NetlinkSocket(host.netns, socket.NETLINK_ROUTE)
+        except OSError as error:
+            raise SteppingError(f"host {host.name}: cannot open rtnetlink: {error}") from error
+        try:
             for family in Family:
                 try:
                     me, there = host.address(family.version), peer.address(family.version)
                 except HostError:
                     continue  # this family is not on both hosts
-                paths[host.name].append(_peer_path(ipr, ip_address(me), ip_address(there)))
+                paths[host.name].append(_peer_path(sock, ip_address(me), ip_address(there)))
+        except OSError as error:
+            raise SteppingError(
+                f"host {host.name}: looking up the route to {peer.name} failed: "
+                f"{error.strerror}; see the kernel log (dmesg)"
+            ) from error
+        finally:
+            sock.close()
     return paths
 
 
-def _peer_path(ipr: Any, me: IP, peer: IP) -> PeerPath:
-    """The kernel's route from `me` to `peer`."""
-    family = socket.AF_INET if peer.version == 4 else socket.AF_INET6
-    route = ipr.route("get", dst=str(peer), family=family)[0]
-    index = int(route.get_attr("RTA_OIF"))
-    gateway = route.get_attr("RTA_GATEWAY")
-    ifname = str(ipr.link("get", index=index)[0].get_attr("IFLA_IFNAME"))
-    return PeerPath(me, peer, index, ifname, None if gateway is None else ip_address(gateway))
+def _peer_path(sock: NetlinkSocket, me: IP, peer: IP) -> PeerPath:
+    """The kernel's route from `me` to `peer` (as ``ip route get PEER`` resolves it)."""
+    route = sock.request_one(RTM_GETROUTE, get_route(peer, fib_match=False)).payload
+    oif = attribute(route, RTMSG.size, RTA_OIF)
+    if oif is None:
+        raise SteppingError(f"the kernel's route to {peer} names no interface; this is a bug")
+    index = struct.unpack("=I", oif)[0]
+    gateway = attribute(route, RTMSG.size, RTA_GATEWAY)
+    link = sock.request_one(RTM_GETLINK, get_link(index)).payload
+    name = attribute(link, IFINFOMSG.size, IFLA_IFNAME) or b"?"
+    return PeerPath(
+        me,
+        peer,
+        index,
+        name.rstrip(b"\0").decode(),
+        None if gateway is None else ip_address(gateway),
+    )
 
 
 def apply_sysctls(hosts: tuple[Host, ...], sysctls: Mapping[str, str]) -> None:

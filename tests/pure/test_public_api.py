@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 from types import ModuleType
 
 import pytest
@@ -24,10 +26,10 @@ def public_names(package: ModuleType) -> list[str]:
     """
     return sorted(
         name
-        for name, value in vars(package).items()
+        for name in dir(package)  # dir(), not vars(): lab imports its names on first use
         if name.isidentifier()
         and not name.startswith("_")
-        and not inspect.ismodule(value)
+        and not inspect.ismodule(getattr(package, name))
         and name != "annotations"
     )
 
@@ -58,3 +60,14 @@ def test_errors_form_one_tree() -> None:
     assert documented_tree is not None
     for error in errors:
         assert error.__name__ in documented_tree, f"{error.__name__} is missing from the tree"
+
+
+def test_lab_imports_its_names_on_first_use_and_refuses_unknown_ones() -> None:
+    code = (
+        "import sys, lab; heavy = [m for m in ('lab._check', 'lab.kernel') if m in sys.modules]; "
+        "print(heavy, lab.Lab.__module__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] lab.kernel._lab"
+    with pytest.raises(AttributeError, match="module 'lab' has no attribute 'Lba'"):
+        lab.Lba  # type: ignore[attr-defined]  # noqa: B018 - mypy refuses it too, as it should

@@ -1,0 +1,28 @@
+"""Ctrl-C in the first moments of `lab check`, while it still imports: no traceback, status 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize("delay", [0.08, 0.15, 0.25])
+def test_ctrl_c_while_lab_check_starts_says_interrupted(delay: float) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "lab", "check"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as lab:
+        time.sleep(delay)
+        os.killpg(lab.pid, signal.SIGINT)  # as Ctrl-C at a terminal: the whole group
+        _, stderr = lab.communicate(timeout=60)
+    assert lab.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
