@@ -17,6 +17,7 @@ from typing import Any
 from lab.tcp import (
     ROLES,
     Action,
+    DocumentedSegment,
     Observation,
     ObservedAction,
     ObservedSegment,
@@ -105,6 +106,8 @@ def as_documented(scenario: Scenario) -> list[Observation]:
     for item in scenario.script:
         if isinstance(item, Action):
             timeline.append(ObservedAction(item.actor, item.verb, "", dict(now)))
+            continue
+        if not isinstance(item, DocumentedSegment):
             continue
         # The sender moves before its segment leaves, the receiver once it has processed it.
         now.update({r: snaps_one(s) for r, s in item.states.items() if r == item.sender})

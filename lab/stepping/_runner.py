@@ -27,7 +27,7 @@ from lab.stepping._profile import apply_sysctls
 from lab.stepping._stepper import Stepper
 from lab.tcp._names import Role, TcpState
 from lab.tcp._observed import Observation, ObservedAction, StateSnapshot
-from lab.tcp._spec import Action, Scenario
+from lab.tcp._spec import Action, DocumentedSegment, Scenario
 
 DATA = b"hello"
 URGENT = b"!"
@@ -228,6 +228,8 @@ def run_scenario(
                     result = stepper.act(item.actor, sockets.perform(item))
                     timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
                     continue
+                if not isinstance(item, DocumentedSegment):
+                    continue  # claims are judged from the timeline; nothing to do here
                 held = stepper.poll(segment_timeout)
                 if held is None:
                     break  # judged as "not observed" from here on

@@ -16,15 +16,26 @@ from typing import Final
 from lab.tcp._names import Role, TcpFlag, TcpState
 
 __all__ = [
+    "NO_FLAGS",
     "REQUIRED_FLAGS",
     "ROLES",
     "Action",
     "DocumentedSegment",
+    "FlagClaim",
     "FlagDoc",
+    "NumberClaim",
+    "OrderClaim",
     "Scenario",
+    "ScriptItem",
+    "Source",
     "Spec",
+    "StateClaim",
     "Timer",
+    "TimerPassed",
+    "Unchecked",
 ]
+
+NO_FLAGS: Final = TcpFlag(0)
 
 ROLES: Final = tuple(Role)
 """The two ends of every scenario, in the order reports show them."""
@@ -38,6 +49,29 @@ REQUIRED_FLAGS: Final = (
     TcpFlag.FIN,
 )
 """The six control flags of RFC 9293 that every spec must explain."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the documentation says something: its 1-based line, and the text as written."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class NumberClaim:
+    """A documented sequence or acknowledgement number: ``x+1``, ``client_isn + 1``, ``1000``.
+
+    `symbol` names an initial sequence number the note chose (``x``, ``client_isn``;
+    None for a plain number, read as a relative number the way Wireshark shows
+    them), `offset` is added to it. Two claims with the same symbol name the
+    same number wherever they appear in a scenario.
+    """
+
+    symbol: str | None
+    offset: int
+    written: str
 
 
 @dataclass(frozen=True)
@@ -71,9 +105,74 @@ class DocumentedSegment:
     """Flags that must be set on the segment (more may be, unless flags are strict)."""
     states: dict[str, TcpState] = field(default_factory=dict, hash=False)
     """The sender's state while the segment is in flight; the receiver's once it is processed."""
+    absent: TcpFlag = NO_FLAGS
+    """Flags the documentation says are not set (``SYN: 0``, ``ACK=0``)."""
+    seq: NumberClaim | None = None
+    ack: NumberClaim | None = None
+    source: Source | None = None
+    """Where it is written (a note's message line); None for tables.yaml."""
 
     def __str__(self) -> str:
         return f"{self.sender} -> {self.receiver} {self.flags.label}"
+
+
+@dataclass(frozen=True)
+class StateClaim:
+    """`role` is in `state` at some moment between the segment above it and the one below.
+
+    What a note's ``Note`` says: the window runs from the moment the segment
+    before it in the script was processed to the moment the segment after it
+    was sent, application actions in between included. Before every segment
+    it is a precondition (the state once the setup is done); after every
+    segment, the state once the last one was processed. After a `TimerPassed`
+    for its role, it is checked once the timer has fired.
+    """
+
+    role: Role
+    state: TcpState
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class TimerPassed:
+    """Time passes until `role`'s timer fires (a note's ``2MSL``, ``after 60 s``, ``timeout``).
+
+    None for `role`: every end's timer.
+    """
+
+    role: Role | None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """Text of the documentation that makes no claim lab can check; shown, never judged."""
+
+    source: Source
+    reason: str
+
+
+ScriptItem = Action | DocumentedSegment | StateClaim | TimerPassed | Unchecked
+"""One line of a scenario's script, in the order the documentation gives them."""
+
+
+@dataclass(frozen=True)
+class OrderClaim:
+    """A table's rows for one role: the order in which it enters these states.
+
+    None for `role` means every end (a row whose role cell is empty).
+    """
+
+    role: Role | None
+    states: tuple[tuple[TcpState, Source], ...]
+
+
+@dataclass(frozen=True)
+class FlagClaim:
+    """A table row naming a flag: the kernel sets it on some segment it sends."""
+
+    flag: TcpFlag
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -93,7 +192,7 @@ class Scenario:
     title: str
     setup: tuple[Action, ...]
     """Actions run (and settled) before the script; their segments are not compared."""
-    script: tuple[Action | DocumentedSegment, ...]
+    script: tuple[ScriptItem, ...]
     timers: tuple[Timer, ...] = ()
     sysctls: dict[str, str] = field(default_factory=dict, hash=False)
     """Settings the scenario needs beyond the kernel's defaults, set in both hosts."""
