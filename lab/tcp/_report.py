@@ -1,10 +1,11 @@
 """Verdicts as people read them (aligned plain text) and as programs read them (JSON).
 
 `render_scenario` puts the documentation and the kernel side by side, one row
-per segment, with ``✗`` on every cell that differs and the problems under
-the row; no colour is needed to read it. `render_summary` lists the runs and
-the coverage of the documented states and flags. `to_json` gives the same
-facts as plain data. Pure: no kernel access.
+per segment (a documented one the kernel did not send, and one it sent that
+the documentation leaves out, each in its place), with ``✗`` on every cell
+that differs and the problems under the row; no colour is needed to read it.
+`render_summary` lists the runs and the coverage of the documented states and
+flags. `to_json` gives the same facts as plain data. Pure: no kernel access.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _LEGEND: Final = (
     "receiver's once it has processed it. Flags: {flags}.)"
 )
 _FLAG_RULES: Final = {
-    False: "the documented ones must be set, others may be",
+    False: "the documented ones must be set; ACK, and PSH on data, may go unwritten",
     True: "exactly the documented ones (strict)",
 }
 

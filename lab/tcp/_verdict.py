@@ -6,24 +6,33 @@
 
 The rules, one place for all of them:
 
-* **Pairing.** The scenario's documented segments are paired, in order, with
-  the observed segments, in order. Actions are not paired; they are shown.
-* **Flags.** A documented flag counts as observed when it is set on the
-  segment; extra flags (ACK on a FIN) are shown, not failed, unless
-  `strict_flags`, which wants exactly the documented flags.
+* **Pairing, like a diff.** The documented segments and the observed ones are
+  aligned in order. A pair may differ in one of direction, flags, or its place
+  among the application actions (documented after "server closes" but sent
+  before it; counted when the timeline records the script's actions), at a
+  cost; a segment left without a counterpart costs a little less than such a
+  pair, and two of them more. The cheapest alignment wins, ties going to the
+  pairs whose documented states (tables.yaml's ``states:``) were observed, and
+  of two alike observed segments the earlier is paired. So a documented
+  segment the kernel did not send is reported once ("not observed: documented
+  client → server ACK; the kernel sent nothing of the kind here"), a segment
+  the documentation leaves out is reported once where it belongs ("not in the
+  documentation: server → client ACK, between steps 2 and 4"), and the rest
+  stays paired. Actions are not paired; they are
+  shown.
 * **Direction.** The observed sender and receiver must be the documented ones.
-* **States.** A documented state of the segment's *sender* is compared with
-  its state while the segment is in flight (`before`); of the *receiver*, with
-  its state once it has processed the segment (`after`).
-* **Missing segments.** A documented segment with no observed counterpart
-  fails: "not observed: the kernel sent nothing more".
-* **Extra segments.** Observed segments beyond the documented ones are shown as
-  undocumented steps and fail: the documentation is incomplete, or the kernel
-  retransmitted, and either is worth a look.
-* **Timers.** `Timer(role, state, then)` is checked on the role's `final`
-  snapshot (when the script and its settling ended). Not waited out: the role
-  must be in `state` with a timer running. Waited out (the role is a key of
-  `waited`): the role must be in `then`.
+* **Flags** (`lab.tcp._segments`). Every documented flag must be set, a flag
+  documented as absent must not be, and a flag on the wire the documentation
+  leaves out fails unless it is ACK, or PSH on data (or ECN's ECE/CWR); so an
+  omitted SYN, FIN, RST or URG fails. `strict_flags` wants exactly the
+  documented flags.
+* **States.** A documented state of the segment's *sender* is
+  compared with its state while the segment is in flight (`before`); the
+  *receiver*'s, once it has processed it (`after`).
+* **Timers** (tables.yaml's ``timers:``). `Timer(role, state, then)` is
+  checked on the role's `final` snapshot (when the script and its settling
+  ended). Not waited out: the role must be in `state` with a timer running.
+  Waited out (the role is a key of `waited`): the role must be in `then`.
 
 `lab.tcp.coverage` then sums many verdicts up. Pure: no kernel access.
 """
@@ -34,8 +43,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from lab.tcp._align import Cost, Pair, align
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._segments import direction_problem, flag_problems
 from lab.tcp._spec import Action, DocumentedSegment, Scenario, Timer
 
 __all__ = [
@@ -48,7 +59,14 @@ __all__ = [
 ]
 
 NOT_OBSERVED: Final = "not observed: the kernel sent nothing more"
+"""A documented segment after everything the kernel sent."""
 NO_FLAGS: Final = TcpFlag(0)
+
+# The alignment's prices (see the module docstring): a pair that differs in one
+# of direction, flags, or its place among the application actions costs less
+# than leaving both out; one that differs in two is never made.
+_GAP: Final[Cost] = (2, 0)
+_DIFFERS: Final = 3
 
 
 @dataclass(frozen=True)
@@ -79,8 +97,11 @@ class StepVerdict:
     """The observed segment itself (direction, seq, ack, length), if any."""
 
     @classmethod
-    def undocumented(cls, n: int, seg: ObservedSegment) -> StepVerdict:
-        """A segment the kernel sent after the documented ones: shown, and failed."""
+    def undocumented(cls, n: int, seg: ObservedSegment, where: str) -> StepVerdict:
+        """A segment the kernel sent that the documentation leaves out: shown, and failed.
+
+        `where` places it among the documented segments: ``between lines 42 and 47``.
+        """
         return cls(
             n=n,
             sender=seg.sender,
@@ -92,8 +113,8 @@ class StepVerdict:
             observed_before=dict(seg.before),
             observed_after=dict(seg.after),
             problems=(
-                f"not documented: {seg.sender} sent {seg.flags.label} to {seg.receiver} "
-                "after the documented segments",
+                f"not in the documentation: {seg.sender} → {seg.receiver} {seg.flags.label}"
+                + (f", {where}" if where else ""),
             ),
             documented=False,
             flags_ok=False,
@@ -101,8 +122,14 @@ class StepVerdict:
         )
 
     @classmethod
-    def missing(cls, n: int, doc: DocumentedSegment) -> StepVerdict:
-        """A documented segment the kernel never sent."""
+    def missing(cls, n: int, doc: DocumentedSegment, *, sent_more: bool) -> StepVerdict:
+        """A documented segment the kernel never sent (`sent_more`: it sent later ones)."""
+        problem = (
+            f"not observed: documented {doc.sender} → {doc.receiver} {doc.flags.label}; "
+            "the kernel sent nothing of the kind here"
+            if sent_more
+            else NOT_OBSERVED
+        )
         return cls(
             n=n,
             sender=doc.sender,
@@ -113,7 +140,7 @@ class StepVerdict:
             observed_states=dict.fromkeys(doc.states),
             observed_before={},
             observed_after={},
-            problems=(NOT_OBSERVED,),
+            problems=(problem,),
             flags_ok=False,
         )
 
@@ -242,10 +269,18 @@ def judge(
     """
     documented = scenario.segments
     observed = [item for item in timeline if isinstance(item, ObservedSegment)]
-    steps = [
-        _step(n, doc, seg, strict_flags=strict_flags)
-        for n, (doc, seg) in enumerate(_pairs(documented, observed), start=1)
-    ]
+    pairs = _pairs(scenario, timeline)
+    places = _Places(pairs)
+    steps: list[StepVerdict] = []
+    for n, (i, j) in enumerate(pairs, start=1):
+        if i is None:
+            assert j is not None  # _pairs never pairs None with None
+            steps.append(StepVerdict.undocumented(n, observed[j], places.around(n - 1)))
+        elif j is None:
+            sent_more = any(later is not None for _, later in pairs[n:])
+            steps.append(StepVerdict.missing(n, documented[i], sent_more=sent_more))
+        else:
+            steps.append(_paired(n, documented[i], observed[j], strict_flags=strict_flags))
     last = final if final is not None else _last_snapshots(timeline)
     timers = [_timer(timer, timeline, last, waited or {}) for timer in scenario.timers]
     seen = _seen_states(steps, timers)
@@ -260,7 +295,7 @@ def judge(
         timers=tuple(timers),
         unseen_states=tuple(s for s in scenario.documented_states if s not in seen),
         family=family,
-        actions=_actions(scenario, timeline),
+        actions=_actions(scenario, timeline, pairs),
         seen_states=tuple(s for s in scenario.documented_states if s in seen),
         seen_flags=seen_flags,
         strict_flags=strict_flags,
@@ -268,49 +303,87 @@ def judge(
     )
 
 
-def _pairs(
-    documented: Sequence[DocumentedSegment], observed: Sequence[ObservedSegment]
-) -> list[tuple[DocumentedSegment | None, ObservedSegment | None]]:
-    """Documented and observed segments side by side, the shorter list padded with None."""
-    length = max(len(documented), len(observed))
-    return [
-        (
-            documented[i] if i < len(documented) else None,
-            observed[i] if i < len(observed) else None,
+def _pairs(scenario: Scenario, timeline: Sequence[Observation]) -> list[Pair]:
+    """The documented and observed segments aligned like a diff (see the module docstring)."""
+    documented = scenario.segments
+    observed = [item for item in timeline if isinstance(item, ObservedSegment)]
+    doc_actions = _actions_before(scenario.script, Action, DocumentedSegment)
+    seen_actions = _actions_before(timeline, ObservedAction, ObservedSegment)
+    # Actions place segments only when the timeline records the script's own (the
+    # runner stops early when a segment never comes; a timeline built by hand may
+    # have none).
+    script_actions = [(a.actor, a.verb) for a in scenario.script if isinstance(a, Action)]
+    recorded_actions = [(a.actor, a.verb) for a in timeline if isinstance(a, ObservedAction)]
+    recorded = (
+        bool(recorded_actions) and recorded_actions == script_actions[: len(recorded_actions)]
+    )
+
+    def cost(i: int, j: int) -> Cost | None:
+        doc, seg = documented[i], observed[j]
+        differs = (
+            (direction_problem(doc, seg) is not None)
+            + bool(flag_problems(doc, seg, strict=False))
+            + (recorded and doc_actions[i] != seen_actions[j])
         )
-        for i in range(length)
-    ]
+        if differs > 1:
+            return None
+        ties = sum(_observed_state(doc, seg, role) != state for role, state in doc.states.items())
+        return (differs * _DIFFERS, ties)
+
+    # Observed segments pair in the order they came: of two alike, the later is the extra one.
+    return align(range(len(documented)), range(len(observed)), cost, gap=_GAP, keep="second")
 
 
-def _step(
-    n: int,
-    doc: DocumentedSegment | None,
-    seg: ObservedSegment | None,
-    *,
-    strict_flags: bool,
+def _actions_before(items: Sequence[object], action: type, segment: type) -> list[int]:
+    """For each `segment` among `items`, how many `action`s come before it."""
+    counts, actions = [], 0
+    for item in items:
+        if isinstance(item, action):
+            actions += 1
+        elif isinstance(item, segment):
+            counts.append(actions)
+    return counts
+
+
+class _Places:
+    """How the report names each documented segment's place: ``step 3``."""
+
+    def __init__(self, pairs: Sequence[Pair]) -> None:
+        self._pairs = pairs
+        self._steps = {i: n for n, (i, _) in enumerate(pairs, start=1) if i is not None}
+
+    def around(self, row: int) -> str:
+        """Where row `row` (an undocumented segment) sits: ``between steps 2 and 4``."""
+        before = next((i for i, _ in reversed(self._pairs[:row]) if i is not None), None)
+        after = next((i for i, _ in self._pairs[row + 1 :] if i is not None), None)
+        if before is not None and after is not None:
+            return f"between steps {self._steps[before]} and {self._steps[after]}"
+        if before is not None:
+            return f"after step {self._steps[before]}"
+        if after is not None:
+            return f"before step {self._steps[after]}"
+        return ""
+
+
+def _observed_state(doc: DocumentedSegment, seg: ObservedSegment, role: str) -> TcpState | None:
+    """`role`'s state at the moment `doc.states` documents it: in flight, or once processed."""
+    # The sender has moved before its segment leaves; the receiver moves on processing it.
+    snapshot = (seg.before if role == doc.sender else seg.after).get(role)
+    return None if snapshot is None else snapshot.state
+
+
+def _paired(
+    n: int, doc: DocumentedSegment, seg: ObservedSegment, *, strict_flags: bool
 ) -> StepVerdict:
-    """One step: a documented segment, an observed one, or (usually) both."""
-    if doc is None:
-        assert seg is not None  # _pairs never pairs None with None
-        return StepVerdict.undocumented(n, seg)
-    if seg is None:
-        return StepVerdict.missing(n, doc)
-    problems: list[str] = []
-    if (seg.sender, seg.receiver) != (doc.sender, doc.receiver):
-        problems.append(
-            f"documented {doc.sender} → {doc.receiver}, but {seg.sender} sent it to {seg.receiver}"
-        )
-    flag_problems = _flag_problems(doc.flags, seg.flags, strict=strict_flags)
-    problems += flag_problems
+    """A documented segment and the observed one paired with it."""
+    direction = direction_problem(doc, seg)
+    flags = flag_problems(doc, seg, strict=strict_flags)
+    problems = [*([direction] if direction else []), *flags]
     observed_states: dict[str, TcpState | None] = {}
     for role, expected in doc.states.items():
-        # The sender has moved before its segment leaves; the receiver moves on processing it.
-        in_flight = role == doc.sender
-        snapshot = (seg.before if in_flight else seg.after).get(role)
-        actual = snapshot.state if snapshot is not None else None
-        observed_states[role] = actual
+        actual = observed_states[role] = _observed_state(doc, seg, role)
         if actual != expected:
-            problems.append(_state_problem(role, expected, actual, in_flight=in_flight))
+            problems.append(_state_problem(role, expected, actual, in_flight=role == doc.sender))
     return StepVerdict(
         n=n,
         sender=doc.sender,
@@ -322,29 +395,9 @@ def _step(
         observed_before=dict(seg.before),
         observed_after=dict(seg.after),
         problems=tuple(problems),
-        flags_ok=not flag_problems,
+        flags_ok=not flags,
         segment=seg,
     )
-
-
-def _are(flags: TcpFlag) -> str:
-    """``SYN is`` or ``SYN+ACK are``."""
-    return f"{flags.label} {'is' if len(flags.names) == 1 else 'are'}"
-
-
-def _flag_problems(expected: TcpFlag, observed: TcpFlag, *, strict: bool) -> list[str]:
-    """Documented flags missing on the wire; with `strict`, undocumented flags on it too."""
-    problems = []
-    missing = expected & ~observed
-    if missing:
-        problems.append(
-            f"documented {expected.label}, but {_are(missing)} not set "
-            f"(on the wire: {observed.label})"
-        )
-    extra = observed & ~expected
-    if strict and extra:
-        problems.append(f"{_are(extra)} set but not documented (flags are strict)")
-    return problems
 
 
 def _state_problem(
@@ -434,10 +487,20 @@ def _seen_states(steps: Sequence[StepVerdict], timers: Sequence[TimerVerdict]) -
     return seen
 
 
-def _actions(scenario: Scenario, timeline: Sequence[Observation]) -> tuple[ActionStep, ...]:
-    """The scenario's actions, with what the runner recorded for the script's ones, in order."""
+def _actions(
+    scenario: Scenario, timeline: Sequence[Observation], pairs: Sequence[Pair]
+) -> tuple[ActionStep, ...]:
+    """The scenario's actions, with what the runner recorded for the script's ones, in order.
+
+    An action comes before the step of the documented segment that follows it
+    in the script, and before the undocumented segments the kernel sent after it.
+    """
     steps = [ActionStep(a.actor, a.verb, setup=True, before_step=1) for a in scenario.setup]
-    recorded = iter([item for item in timeline if isinstance(item, ObservedAction)])
+    recorded = iter(
+        [(at, item) for at, item in enumerate(timeline) if isinstance(item, ObservedAction)]
+    )
+    sent_at = [at for at, item in enumerate(timeline) if isinstance(item, ObservedSegment)]
+    row_of = {i: row for row, (i, _) in enumerate(pairs) if i is not None}
     segments_so_far = 0
     for item in scenario.script:
         if isinstance(item, DocumentedSegment):
@@ -445,17 +508,27 @@ def _actions(scenario: Scenario, timeline: Sequence[Observation]) -> tuple[Actio
             continue
         if not isinstance(item, Action):
             continue  # claims between segments are judged elsewhere
-        record = next(recorded, None)
-        if record is not None and (record.actor, record.verb) != (item.actor, item.verb):
-            record = None  # the runner did something else; show the documented action bare
+        found = next(recorded, None)
+        if found is not None and (found[1].actor, found[1].verb) != (item.actor, item.verb):
+            found = None  # the runner did something else; show the documented action bare
+        row = row_of.get(segments_so_far, len(pairs))
+        while found is not None and row > 0 and _sent_after(pairs[row - 1], sent_at, found[0]):
+            row -= 1
+        record = None if found is None else found[1]
         steps.append(
             ActionStep(
                 item.actor,
                 item.verb,
                 setup=False,
-                before_step=segments_so_far + 1,
+                before_step=row + 1,
                 result=record.result if record else "",
                 states=dict(record.states) if record else {},
             )
         )
     return tuple(steps)
+
+
+def _sent_after(pair: Pair, sent_at: Sequence[int], at: int) -> bool:
+    """Whether `pair` is an undocumented segment that the kernel sent after timeline item `at`."""
+    i, j = pair
+    return i is None and j is not None and sent_at[j] > at

@@ -36,7 +36,7 @@ open (IPv4): Three-way open, server in LISTEN first                             
  2  server → client  SYN+ACK           ✗ SYN        server SYN-RECEIVED                     SYN-SENT → SYN-RECEIVED     SYN-RECEIVED → SYN-RECEIVED  FAIL
     ✗ documented SYN+ACK, but ACK is not set (on the wire: SYN)
  3  client → server  ACK               ACK          client ESTABLISHED, server ESTABLISHED  ESTABLISHED → ESTABLISHED   SYN-RECEIVED → ESTABLISHED   ok
-(✗ marks what differs. States: the sender's while its segment is in flight, the receiver's once it has processed it. Flags: the documented ones must be set, others may be.)
+(✗ marks what differs. States: the sender's while its segment is in flight, the receiver's once it has processed it. Flags: the documented ones must be set; ACK, and PSH on data, may go unwritten.)
 FAILED: 1 difference from the documentation"""  # noqa: E501
 
 
@@ -135,12 +135,37 @@ def test_missing_extra_and_swapped_segments_are_marked() -> None:
     assert "✗ RST" in row(lines, "4 ")
     text = "\n".join(lines)
     assert "✗ documented server → client, but client sent it to server" in text
-    assert "✗ not documented: server sent RST to client after the documented segments" in text
+    assert "✗ not in the documentation: server → client RST, after step 3" in text
 
     missing = lines_of(judged("open", OPEN[:-1]))
     assert "✗ nothing" in row(missing, "3 ")
     assert "✗ not observed: the kernel sent nothing more" in "\n".join(missing)
     assert missing[-1].endswith("documented but never observed: ESTABLISHED")
+
+
+def test_missing_and_extra_rows_are_shown_in_place() -> None:
+    # The server's ACK of the FIN never comes; its FIN comes twice.
+    again = seg(9, "server -> client FA", "FIN-WAIT-2 LAST-ACK", "TIME-WAIT LAST-ACK")
+    timeline = [*CLOSE[:2], *CLOSE[3:5], again, CLOSE[5]]
+    lines = lines_of(judged("close", timeline, final=CLOSE_FINAL))
+    starts = [line.strip().split("  ")[0] for line in lines[6:13]]
+    assert starts == [
+        "1",
+        "2",
+        "✗ not observed: documented server → client ACK; the kernel sent nothing of the kind here",
+        "-",
+        "3",
+        "4",
+        "✗ not in the documentation: server → client FIN+ACK, between steps 3 and 5",
+    ]
+    assert "-  server closes: closed" in lines[9]
+    assert "✗ nothing" in row(lines, "2 ")
+    assert "(undocumented)" in row(lines, "4 ")
+    assert row(lines, "5 ").endswith("ok")
+    assert lines[-1] == (
+        "FAILED: 2 differences from the documentation; "
+        "documented but never observed: CLOSE-WAIT, FIN-WAIT-2"
+    )
 
 
 def test_strict_flags_are_named_in_the_legend() -> None:

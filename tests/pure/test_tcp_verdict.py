@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import pytest
@@ -22,8 +23,11 @@ from timelines import (
 from lab.tcp import (
     ActionStep,
     CoverageStatus,
+    DocumentedSegment,
     Observation,
+    ObservedSegment,
     Role,
+    Scenario,
     ScenarioVerdict,
     Spec,
     TcpFlag,
@@ -115,10 +119,11 @@ def test_strict_flags_pass_exact_flags() -> None:
     assert judged("open", OPEN, strict_flags=True).ok
 
 
+NO_ACK_SYN = seg(2, "server -> client S", "SYN-SENT SYN-RECEIVED", "SYN-RECEIVED SYN-RECEIVED")
+
+
 def test_missing_flag_fails_the_step() -> None:
-    timeline = replaced(
-        OPEN, 3, seg(2, "server -> client S", "SYN-SENT SYN-RECEIVED", "SYN-RECEIVED SYN-RECEIVED")
-    )
+    timeline = replaced(OPEN, 3, NO_ACK_SYN)
     step = judged("open", timeline).steps[1]
     assert not step.ok
     assert not step.flags_ok
@@ -132,6 +137,8 @@ def test_wrong_flags_fail_the_step() -> None:
     assert verdict.steps[1].observed_flags == TcpFlag.RST | TcpFlag.ACK
     assert verdict.steps[1].problems == (
         "documented SYN+ACK, but SYN is not set (on the wire: RST+ACK)",
+        "RST is set but not documented (on the wire: RST+ACK); "
+        "only ACK, and PSH on data, may go unwritten",
         "server is CLOSED while the segment is in flight, documented SYN-RECEIVED",
     )
     assert TcpFlag.SYN in verdict.seen_flags  # step 1 showed it
@@ -231,12 +238,120 @@ def test_extra_segment_is_shown_and_fails() -> None:
     assert step.expected_flags == TcpFlag(0)
     assert step.observed_flags == TcpFlag.ACK
     assert step.expected_states == step.observed_states == {}
-    assert step.problems == (
-        "not documented: server sent ACK to client after the documented segments",
-    )
+    assert step.problems == ("not in the documentation: server → client ACK, after step 3",)
     assert verdict.problems == (
-        "step 4: not documented: server sent ACK to client after the documented segments",
+        "step 4: not in the documentation: server → client ACK, after step 3",
     )
+
+
+CLOSE_WITHOUT_THE_SERVERS_ACK = [*CLOSE[:2], *CLOSE[3:]]
+WINDOW_UPDATE = seg(9, "server -> client A", "FIN-WAIT-2 CLOSE-WAIT", "FIN-WAIT-2 CLOSE-WAIT")
+
+
+def test_a_missing_segment_in_the_middle_is_reported_once_and_the_rest_stays_aligned() -> None:
+    verdict = judged("close", CLOSE_WITHOUT_THE_SERVERS_ACK, final=CLOSE_FINAL)
+    assert verdict.problems == (
+        "step 2: not observed: documented server → client ACK; "
+        "the kernel sent nothing of the kind here",
+    )
+    assert [s.observed for s in verdict.steps] == [True, False, True, True]
+    assert [s.segment for s in verdict.steps if s.segment] == [
+        CLOSE_WITHOUT_THE_SERVERS_ACK[1],
+        CLOSE_WITHOUT_THE_SERVERS_ACK[3],
+        CLOSE_WITHOUT_THE_SERVERS_ACK[4],
+    ]
+
+
+def test_an_extra_segment_in_the_middle_is_reported_once_where_it_came() -> None:
+    timeline = [*CLOSE[:3], WINDOW_UPDATE, *CLOSE[3:]]
+    verdict = judged("close", timeline, final=CLOSE_FINAL)
+    assert verdict.problems == (
+        "step 3: not in the documentation: server → client ACK, between steps 2 and 4",
+    )
+    assert [(s.n, s.documented, s.ok) for s in verdict.steps] == [
+        (1, True, True),
+        (2, True, True),
+        (3, False, False),
+        (4, True, True),
+        (5, True, True),
+    ]
+    # "server closes" came after the extra segment: shown before step 4.
+    assert [(a.verb, a.before_step) for a in verdict.actions if not a.setup] == [
+        ("closes", 1),
+        ("closes", 4),
+    ]
+
+
+def test_an_extra_segment_after_an_action_is_shown_after_it() -> None:
+    timeline = [*CLOSE[:4], WINDOW_UPDATE, *CLOSE[4:]]
+    verdict = judged("close", timeline, final=CLOSE_FINAL)
+    assert [(a.verb, a.before_step) for a in verdict.actions if not a.setup] == [
+        ("closes", 1),
+        ("closes", 3),
+    ]
+
+
+def test_linuxs_three_segment_close_against_four_documented_misses_one_ack() -> None:
+    three: list[Observation] = [
+        act("client closes", "FIN-WAIT-1 ESTABLISHED", "closed"),
+        seg(1, "client -> server FA", "FIN-WAIT-1 ESTABLISHED", "FIN-WAIT-1 CLOSE-WAIT"),
+        act("server closes", "FIN-WAIT-1 LAST-ACK", "closed"),
+        seg(2, "server -> client FA", "FIN-WAIT-1 LAST-ACK", "TIME-WAIT LAST-ACK"),
+        seg(3, "client -> server A", "TIME-WAIT LAST-ACK", "TIME-WAIT CLOSED"),
+    ]
+    verdict = judged("close", three, final=CLOSE_FINAL)
+    assert [s.observed for s in verdict.steps] == [True, False, True, True]
+    assert verdict.problems == (
+        "step 2: not observed: documented server → client ACK; "
+        "the kernel sent nothing of the kind here",
+    )
+
+
+def test_an_unrecorded_action_places_nothing() -> None:
+    """A timeline built without its actions still pairs by direction and flags alone."""
+    assert judged("close", [item for item in CLOSE if isinstance(item, ObservedSegment)]).ok
+
+
+# --- flags the documentation leaves out -----------------------------------------------------------
+
+
+def scenario_of(*segments: str) -> Scenario:
+    """``scenario_of("client -> server SYN", ...)``: documented segments alone."""
+    script = []
+    for line in segments:
+        sender, _, receiver, flags = line.split()
+        script.append(DocumentedSegment(Role(sender), Role(receiver), TcpFlag.parse(flags)))
+    return Scenario("made", "made by hand", (), tuple(script))
+
+
+def test_an_omitted_fin_fails() -> None:
+    three_way_close = [CLOSE[1], seg(2, "server -> client FA", "- -", "- -"), CLOSE[5]]
+    documented = scenario_of("client -> server FIN", "server -> client ACK", "client -> server ACK")
+    verdict = judge(documented, three_way_close)
+    assert verdict.steps[1].problems == (
+        "FIN is set but not documented (on the wire: FIN+ACK); "
+        "only ACK, and PSH on data, may go unwritten",
+    )
+    assert len(verdict.steps) == 3  # paired, not one missing and one extra
+
+
+def test_a_bare_ack_answering_a_syn_fails() -> None:
+    documented = scenario_of("client -> server SYN", "server -> client ACK", "client -> server ACK")
+    verdict = judge(documented, OPEN)
+    assert [s.ok for s in verdict.steps] == [True, False, True]
+    assert verdict.steps[1].problems[0].startswith("SYN is set but not documented")
+
+
+def test_an_omitted_psh_is_tolerated_on_data_only() -> None:
+    documented = scenario_of("client -> server ACK")
+    data = ObservedSegment(1, Role.CLIENT, Role.SERVER, TcpFlag.parse("PA"), 1, 1, 5)
+    assert judge(documented, [data]).ok
+    empty = dataclasses.replace(data, length=0)
+    assert judge(documented, [empty]).steps[0].problems == (
+        "PSH is set but not documented (on the wire: PSH+ACK); "
+        "only ACK, and PSH on data, may go unwritten",
+    )
+    assert not judge(documented, [data], strict_flags=True).ok
 
 
 # --- timers ---------------------------------------------------------------------------------------
