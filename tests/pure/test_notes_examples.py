@@ -8,6 +8,8 @@ their own prose, headers (``구분 | 절차 | 설명``), participants, spellings
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -202,6 +204,26 @@ def test_a_note_in_a_file_of_any_extension_is_read(tmp_path: Path, suffix: str) 
 def test_a_file_that_is_no_note_is_one_note_error(tmp_path: Path) -> None:
     with pytest.raises(NoteError, match="there is no such file; check the path"):
         load_note(tmp_path / "missing.md")
+
+
+def test_the_benchmark_runs_and_meets_its_target() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "bench_notes.py"),
+            "--notes",
+            "10",
+            "--rounds",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "markdown-it" in done.stdout
+    assert "target: 100 notes in under 1 s" in done.stdout
 
 
 def test_explain_of_a_note_with_nothing_tcp_says_so() -> None:
