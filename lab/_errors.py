@@ -3,7 +3,8 @@
     LabError                      anything lab reports on purpose
      ├── InputError               data lab reads is wrong at one field (source, path, problem, fix)
      │    ├── TopologyError       a topology file or object is wrong; nothing was built
-     │    └── SpecError           a TCP spec (tables.yaml) is wrong; nothing was run
+     │    ├── SpecError           a TCP spec (tables.yaml) is wrong; nothing was run
+     │    └── NoteError           a study note cannot be read (no such file, not text)
      ├── PrivilegeError           no way to create network namespaces here
      ├── BuildError               the kernel refused a step while building a lab
      ├── HostError                a host command or call could not run
@@ -28,6 +29,7 @@ __all__ = [
     "InputError",
     "LabError",
     "LabNotFoundError",
+    "NoteError",
     "PrivilegeError",
     "SpecError",
     "SteppingError",
@@ -64,6 +66,14 @@ class TopologyError(InputError):
 
 class SpecError(InputError):
     """A TCP spec (the documented tables, such as ``scenarios.close.script[3]``) is malformed."""
+
+
+class NoteError(InputError):
+    """A study note (Markdown) cannot be read at all: no such file, binary, or not UTF-8.
+
+    What a readable note says but lab cannot check is never an error: it is a
+    warning or an unchecked claim of the compiled note.
+    """
 
 
 class PrivilegeError(LabError):

@@ -323,6 +323,29 @@ _UNREADABLE: Final[tuple[tuple[type[OSError], str, str], ...]] = (
 )
 
 
+def read_bytes(
+    path: str | os.PathLike[str],
+    source: str,
+    raises: type[InputError],
+    *,
+    missing: Callable[[], str],
+) -> bytes:
+    """The bytes of the file at `path`, or one error of class `raises` saying why not.
+
+    `source` names the file in the error as the user wrote it; `missing()` gives
+    the fix when there is no such file (called only then).
+    """
+    try:
+        return Path(path).read_bytes()
+    except ValueError:  # pathlib refuses paths with NUL bytes this way
+        raise raises(source, "", "this is not a usable file name", "check the path") from None
+    except OSError as error:
+        problem, fix = next((p, f) for cls, p, f in _UNREADABLE if isinstance(error, cls))
+        raise raises(
+            source, "", problem.format(error=error.strerror or error), fix or missing()
+        ) from None
+
+
 def read_text(
     path: str | os.PathLike[str],
     source: str,
@@ -335,15 +358,7 @@ def read_text(
     `source` names the file in the error as the user wrote it; `missing()` gives
     the fix when there is no such file (called only then).
     """
-    try:
-        data = Path(path).read_bytes()
-    except ValueError:  # pathlib refuses paths with NUL bytes this way
-        raise raises(source, "", "this is not a usable file name", "check the path") from None
-    except OSError as error:
-        problem, fix = next((p, f) for cls, p, f in _UNREADABLE if isinstance(error, cls))
-        raise raises(
-            source, "", problem.format(error=error.strerror or error), fix or missing()
-        ) from None
+    data = read_bytes(path, source, raises, missing=missing)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

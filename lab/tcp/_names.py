@@ -9,6 +9,7 @@ Pure: no kernel access.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 
@@ -78,6 +79,34 @@ class TcpState(enum.StrEnum):
         return found
 
     @classmethod
+    def lookup(cls, name: str) -> TcpState | None:
+        """The state `name` stands for in any spelling `parse` reads, or None (no error, no hint).
+
+        For scanning free text, where most words are not states and an error
+        (with its "did you mean" search) for each would be wasted.
+        """
+        return _STATE_ALIASES.get(_squash(name))
+
+    @classmethod
+    def closest(cls, name: str) -> tuple[TcpState, ...]:
+        """The states a misspelt `name` is closest to: ``SYN_SEND`` → (SYN-SENT,).
+
+        Empty when no spelling is close; more than one when `name` is as close to
+        several (``FIN_WAIT`` → FIN-WAIT-1 and FIN-WAIT-2), so a reader can judge
+        a misspelling as the nearest state only when that is unambiguous.
+        """
+        squashed = _squash(name)
+        scores: dict[TcpState, float] = {}
+        for alias, state in _STATE_ALIASES.items():
+            score = difflib.SequenceMatcher(None, squashed, alias).ratio()
+            if score >= _CLOSE_ENOUGH and score > scores.get(state, 0.0):
+                scores[state] = score
+        if not scores:
+            return ()
+        best = max(scores.values())
+        return tuple(s for s, score in scores.items() if best - score <= _AS_CLOSE)
+
+    @classmethod
     def from_kernel(cls, number: int) -> TcpState:
         """The state of a Linux ``TCP_*`` number (include/net/tcp_states.h), as in sock_diag."""
         try:
@@ -109,6 +138,10 @@ _STATE_SPELLINGS: dict[TcpState, tuple[str, ...]] = {
     TcpState.TIME_WAIT: ("TIMEWAIT",),
 }
 _STATE_ALIASES = {alias: state for state, aliases in _STATE_SPELLINGS.items() for alias in aliases}
+# How close a misspelling must be to a spelling (difflib's ratio) to be read as it, and how much
+# closer one state must be than another to be the only one meant.
+_CLOSE_ENOUGH = 0.8
+_AS_CLOSE = 0.02
 
 _KERNEL_STATES = {
     1: TcpState.ESTABLISHED,

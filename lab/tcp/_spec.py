@@ -111,6 +111,9 @@ class DocumentedSegment:
     ack: NumberClaim | None = None
     source: Source | None = None
     """Where it is written (a note's message line); None for tables.yaml."""
+    data: bool = False
+    """The documentation says the segment carries data (``data``, ``len=100``, an HTTP request,
+    urgent data), whether or not it writes PSH: an omitted PSH is then tolerated."""
 
     def __str__(self) -> str:
         return f"{self.sender} -> {self.receiver} {self.flags.label}"
@@ -204,10 +207,13 @@ class Scenario:
 
     @property
     def documented_states(self) -> tuple[TcpState, ...]:
-        """Every state the scenario documents (segments, then timers), each once, in order."""
+        """Every state the scenario documents (script, then timers), each once, in order."""
         found: dict[TcpState, None] = {}
-        for segment in self.segments:
-            found.update(dict.fromkeys(segment.states.values()))
+        for item in self.script:
+            if isinstance(item, DocumentedSegment):
+                found.update(dict.fromkeys(item.states.values()))
+            elif isinstance(item, StateClaim):
+                found[item.state] = None
         for timer in self.timers:
             found.update(dict.fromkeys((timer.state, timer.then)))
         return tuple(found)

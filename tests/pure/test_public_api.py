@@ -11,11 +11,12 @@ import pytest
 
 import lab
 import lab.kernel
+import lab.notes
 import lab.stepping
 import lab.tcp
 import lab.topology
 
-PACKAGES = [lab, lab.kernel, lab.stepping, lab.tcp, lab.topology]
+PACKAGES = [lab, lab.kernel, lab.notes, lab.stepping, lab.tcp, lab.topology]
 
 
 def public_names(package: ModuleType) -> list[str]:

@@ -178,3 +178,28 @@ def test_flags_differ_from_other_flags_and_from_nonsense() -> None:
     assert TcpFlag.SYN != "not a flag"
     assert TcpFlag.SYN == 2  # still the header's bits
     assert {TcpFlag.SYN: "x"}[TcpFlag.parse("S")] == "x"
+
+
+def test_lookup_reads_every_alias_and_answers_none_for_other_words() -> None:
+    for alias, state in STATE_ALIASES:
+        assert TcpState.lookup(alias) is state
+    assert TcpState.lookup("SYN_SEND") is None
+    assert TcpState.lookup("hello") is None
+
+
+@pytest.mark.parametrize(
+    ("misspelt", "closest"),
+    [
+        ("SYN_SEND", (TcpState.SYN_SENT,)),
+        ("TIMED_WAIT", (TcpState.TIME_WAIT,)),
+        ("SYN_RECIEVED", (TcpState.SYN_RECEIVED,)),
+        ("ESTABLISH", (TcpState.ESTABLISHED,)),
+        ("FIN_WAIT", (TcpState.FIN_WAIT_1, TcpState.FIN_WAIT_2)),  # ambiguous
+        ("TIMEOUT", ()),
+        ("HTTP", ()),
+    ],
+)
+def test_closest_names_the_states_a_misspelling_is_nearest_to(
+    misspelt: str, closest: tuple[TcpState, ...]
+) -> None:
+    assert TcpState.closest(misspelt) == closest

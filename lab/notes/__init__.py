@@ -1,0 +1,33 @@
+"""Study notes as specs: a Markdown note's diagrams and tables compiled into lab's spec model.
+
+    from lab.notes import explain, load_note
+
+    note = load_note("docs/tcp-handshake.md")    # any Markdown file; NoteError if unreadable
+    for scenario in note.scenarios:             # lab.tcp Scenarios, one per TCP diagram
+        ...                                     # each claim carries the note's line (Source)
+    print(explain(note))                        # roles, scripts, skips and warnings
+
+Each mermaid ``sequenceDiagram`` that shows TCP segments becomes a
+`lab.tcp.Scenario` whose script holds the documented segments (flags, flags
+documented absent, seq/ack), the states of its ``Note``s, time passing, the
+lines it cannot check, and the application actions the segments imply. Each
+table of states or flags becomes `OrderClaim`s and `FlagClaim`s. Nothing here
+runs anything: the runner and the judge take it from there.
+Pure: no kernel access.
+"""
+
+from lab.notes._compile import load_note, read_note
+from lab.notes._explain import explain
+from lab.notes._note import Note, NoteDiagram, NoteTable, NoteWarning, Skipped, TableRow
+
+__all__ = [
+    "Note",
+    "NoteDiagram",
+    "NoteTable",
+    "NoteWarning",
+    "Skipped",
+    "TableRow",
+    "explain",
+    "load_note",
+    "read_note",
+]

@@ -1,0 +1,131 @@
+"""Reading a study note: Markdown in, a `Note` of scenarios and table claims out.
+
+    note = load_note("docs/tcp.md")             # NoteError only when the file cannot be read
+    note = read_note(text, "docs/tcp.md")       # never raises for any text
+    for scenario in note.scenarios: ...         # lab.tcp Scenarios, claims at the note's lines
+
+Each mermaid sequence diagram that shows TCP segments becomes a scenario
+(`_diagram`); each table of states or flags becomes claims (`_table`), checked
+against the run of the nearest diagram above it (else below). Everything else
+is skipped with its reason, and whatever was read with doubt is a warning at
+its line. Pure: no kernel access.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+from lab.notes._claims import find_states
+from lab.notes._diagram import compile_diagram
+from lab.notes._file import read_note_file
+from lab.notes._markdown import Fence, Markdown, read_markdown
+from lab.notes._mermaid import SEQUENCE, read_sequence_diagram
+from lab.notes._note import Note, NoteDiagram, NoteTable, NoteWarning, Skipped
+from lab.notes._table import compile_table
+from lab.tcp._names import Role, TcpState
+from lab.tcp._spec import Source, StateClaim
+
+__all__ = ["load_note", "read_note"]
+
+_MERMAID_LANGUAGES: Final = frozenset({"mermaid", "mmd"})
+
+
+def load_note(path: str | os.PathLike[str]) -> Note:
+    """The note in the Markdown file at `path` (any extension); NoteError if it cannot be read."""
+    return read_note(read_note_file(path), os.fspath(path))
+
+
+def read_note(text: str, source: str = "<string>") -> Note:
+    """The claims of the note in `text`, compiled; `source` names it. Never raises."""
+    markdown = read_markdown(text)
+    warnings: list[NoteWarning] = []
+    diagrams: list[NoteDiagram] = []
+    skipped: list[Skipped] = []
+    for fence in markdown.fences:
+        compiled = _fence(fence, markdown, warnings)
+        if isinstance(compiled, NoteDiagram):
+            diagrams.append(compiled)
+        else:
+            skipped.append(compiled)
+    tables: list[NoteTable] = []
+    for table in markdown.tables:
+        nearest = _nearest_diagram(table.first, diagrams)
+        names = _participant_roles(nearest, diagrams)
+        scenario = nearest.scenario.name if nearest else None
+        result = compile_table(table, scenario, names, warnings)
+        if isinstance(result, NoteTable):
+            tables.append(result)
+        else:
+            skipped.append(result)
+    return Note(
+        source=source,
+        title=markdown.title,
+        diagrams=tuple(diagrams),
+        tables=tuple(tables),
+        skipped=tuple(sorted(skipped, key=lambda s: s.first)),
+        warnings=tuple(sorted(warnings, key=lambda w: w.line)),
+        spellings=_spellings(diagrams, tables),
+    )
+
+
+def _fence(fence: Fence, markdown: Markdown, warnings: list[NoteWarning]) -> NoteDiagram | Skipped:
+    """A fenced block as a diagram, or why it is skipped."""
+    first_line = next((line.text.strip() for line in fence.lines if line.text.strip()), "")
+    if fence.language not in _MERMAID_LANGUAGES and not first_line.startswith(SEQUENCE):
+        language = fence.language or "no language"
+        return Skipped(
+            fence.first,
+            fence.last,
+            f"code block ({language})",
+            "not a mermaid diagram; lab reads mermaid sequence diagrams and tables",
+        )
+    diagram = read_sequence_diagram(fence.lines)
+    if diagram.kind != SEQUENCE:
+        what = f"a mermaid {diagram.kind}" if diagram.kind else "an empty mermaid block"
+        return Skipped(
+            fence.first,
+            fence.last,
+            "mermaid diagram",
+            f"{what}, not a sequenceDiagram: lab checks the segments of sequence diagrams",
+        )
+    return compile_diagram(diagram, fence, markdown, warnings)
+
+
+def _nearest_diagram(line: int, diagrams: list[NoteDiagram]) -> NoteDiagram | None:
+    """The diagram just above `line`, else the first below it, else None."""
+    above = [d for d in diagrams if d.last < line]
+    if above:
+        return above[-1]
+    return diagrams[0] if diagrams else None
+
+
+def _participant_roles(
+    nearest: NoteDiagram | None, diagrams: Iterable[NoteDiagram]
+) -> Mapping[str, Role]:
+    """Participants' names and ids (case-folded) → role; the nearest diagram's win."""
+    names: dict[str, Role] = {}
+    for diagram in [*([nearest] if nearest else []), *diagrams]:
+        for ident, role in diagram.roles.items():
+            names.setdefault(ident.casefold(), role)
+        for role, label in diagram.names.items():
+            names.setdefault(label.casefold(), role)
+    return names
+
+
+def _spellings(diagrams: Iterable[NoteDiagram], tables: Iterable[NoteTable]) -> dict[TcpState, str]:
+    """Each state as the note first writes it, from the lines that claim it."""
+    sources: list[Source] = []
+    for diagram in diagrams:
+        sources += [
+            i.source for i in diagram.scenario.script if isinstance(i, StateClaim) and i.source
+        ]
+    for table in tables:
+        sources += [source for order in table.orders for _, source in order.states]
+    spellings: dict[TcpState, str] = {}
+    for source in sorted(sources, key=lambda s: s.line):
+        for mention in find_states(source.text):
+            if mention.state is not None and mention.warning is None:
+                spellings.setdefault(mention.state, mention.written)
+    return spellings
