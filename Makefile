@@ -43,8 +43,11 @@ $(STAMP): pyproject.toml $$(if $$(venv_healthy),,FORCE) | deps
 
 FORCE:
 
-lab: $(STAMP) ## The main job: verify the documented TCP tables on this kernel (lab check).
+EXAMPLE_NOTE := examples/notes/tcp-connection.md
+
+lab: $(STAMP) ## The main job: verify lab's TCP tables, then an example study note, on this kernel.
 	$(BIN)/lab check
+	$(BIN)/lab check $(EXAMPLE_NOTE)
 
 test: lint ## Everything: ruff, mypy, then pytest -n 2 (the CI job).
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

@@ -8,6 +8,9 @@ Fixtures
                             Building two-hosts takes about 3 ms, so every test gets a fresh one.
     lab_factory   function  ``lab_factory(topology) -> Lab``: several labs in one test, all
                             torn down after it.
+    tcp_note      function  ``tcp_note("docs/tcp.md") -> NoteCheck``: check a study note's TCP
+                            diagrams and tables on the kernel, every claim at its line; fails
+                            the test with the line-numbered report when the kernel disagrees.
     tcp_scenario  function  ``tcp_scenario("open", "IPv6") -> ScenarioCheck``: run a documented
                             scenario in `lab` with every segment held and released in turn;
                             ``.assert_documented()`` fails with documented against observed, side
@@ -16,6 +19,11 @@ Fixtures
 Markers
     topology(NAME_OR_PATH)  which topology `lab` builds.
     kernel                  the test needs network namespaces (the fixtures imply it).
+
+Notes
+    ``--lab-notes DIR`` (or the ``lab_notes`` ini option) collects every TCP
+    diagram and table of the Markdown files under DIR as an item,
+    ``docs/tcp.md::L20-41 close``; a failing one shows the line-numbered report.
 
 Topology names are looked up in the ``lab_topologies`` ini directories, then
 ``topologies/`` next to the rootdir, ``./topologies``, ``$LAB_TOPOLOGIES`` and
@@ -42,6 +50,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -53,6 +62,9 @@ from lab.stepping._lab_capture import LabCapture
 from lab.tcp._spec import Scenario
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
 from lab.topology._load import is_path, topology_dirs
+
+if TYPE_CHECKING:
+    from lab._notecheck import NoteCheck
 
 _PCAP_PROPERTY = "lab_pcap"
 _PCAP_SECTION = "lab pcaps"
@@ -90,6 +102,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "pytest's temporary directory)",
     )
     group.addoption(
+        "--lab-notes",
+        metavar="DIR_OR_FILE",
+        action="append",
+        default=[],
+        help="collect the TCP diagrams and tables of the Markdown notes under DIR (or the note "
+        "FILE) as test items, checked on the kernel: docs/tcp.md::L20-41 close (repeatable; "
+        "also the lab_notes ini option)",
+    )
+    group.addoption(
         "--lab-no-userns",
         action="store_true",
         help="without root, do not move pytest into a user namespace: skip kernel tests instead",
@@ -107,6 +128,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"topology the `lab` fixture builds when a test has no topology marker "
         f"(a name, or a path relative to the ini file; default {DEFAULT_TOPOLOGY}); "
         "--lab-topology wins",
+    )
+    parser.addini(
+        "lab_notes",
+        type="paths",
+        default=[],
+        help="directories (or files) of study notes collected as tests, relative to the ini "
+        "file, as --lab-notes",
     )
     parser.addini(
         "lab_capture",
@@ -150,8 +178,28 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A test using a lab fixture needs the kernel: mark it, so `-m "not kernel"` picks pure tests.
     for item in items:
-        if {"lab", "lab_factory"} & set(getattr(item, "fixturenames", ())):
+        if {"lab", "lab_factory", "tcp_note"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.kernel)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    roots = _note_roots(parent.config)
+    if not roots:
+        return None
+    from lab._pytest_notes import NoteFile, is_note  # noqa: PLC0415 (markdown-it only if asked)
+
+    if not is_note(file_path, roots):
+        return None
+    note = NoteFile.from_parent(parent, path=file_path)
+    note.topology = _load(parent.config, _default_topology(parent.config))
+    return note
+
+
+def _note_roots(config: pytest.Config) -> list[Path]:
+    """Where notes are collected from: --lab-notes, else the lab_notes ini option."""
+    given: list[str] = config.getoption("--lab-notes") or []
+    paths = [Path(p) for p in given] or list(config.getini("lab_notes"))
+    return [path.resolve() for path in paths]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -408,5 +456,49 @@ def tcp_scenario(lab: Lab, request: pytest.FixtureRequest) -> Callable[..., Scen
         return check_scenario(
             lab, scenario, family=family, spec=spec, pcap=pcap, strict_flags=strict_flags
         )
+
+    return run
+
+
+@pytest.fixture
+def tcp_note(lab_topology: Topology, request: pytest.FixtureRequest) -> Callable[..., NoteCheck]:
+    """Check a study note on the kernel: ``tcp_note("docs/tcp.md")`` -> `NoteCheck`.
+
+    Every diagram runs over every family of `lab_topology`'s ends, in fresh
+    labs; the test fails with the line-numbered report when a claim fails
+    (``check=False`` returns the result instead). A relative path is looked
+    up from the current directory, then the rootdir. Pcaps go where
+    `tcp_scenario`'s go, kept if the test fails.
+
+    Scope: function. Depends on: lab_topology.
+    """
+    from lab._notecheck import check_note  # noqa: PLC0415 (markdown-it only if used)
+
+    pcaps = _test_pcaps(request)
+
+    def run(
+        note: str | Path,
+        *,
+        families: list[str] | None = None,
+        strict_flags: bool = False,
+        wait_timers: bool = False,
+        check: bool = True,
+    ) -> NoteCheck:
+        path = Path(note)
+        if not path.is_absolute() and not path.exists():
+            path = request.config.rootpath / path
+        directory = pcaps.directory / _file_name(f"{pcaps.stem}-{path.stem}")
+        result = check_note(
+            path,
+            lab_topology,
+            families=families,
+            pcap_dir=directory,
+            strict_flags=strict_flags,
+            wait_timers=wait_timers,
+        )
+        pcaps.scenarios += [Path(p) for p in result.result.pcaps.values()]
+        if check and not result.ok:
+            pytest.fail(result.report(), pytrace=False)
+        return result
 
     return run

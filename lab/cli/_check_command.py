@@ -21,6 +21,15 @@ from lab.topology import DEFAULT_TOPOLOGY
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.notes:
+        from lab.cli._note_command import run_notes  # noqa: PLC0415
+
+        return run_notes(args)
+    if args.mermaid or args.explain:
+        raise UsageError(
+            f"{'--mermaid' if args.mermaid else '--explain'} is for notes: name one, "
+            "e.g. lab check docs/tcp.md --explain"
+        )
     if args.list:
         print(render_scenario_list(load_spec(Path(args.spec) if args.spec else None)))
         return 0
@@ -118,7 +127,18 @@ def _output(
 def add_check(sub: Any) -> None:
     """The `check` verb and its options."""
     p = add_verb(
-        sub, "check", run, "verify the documented TCP tables on the kernel, segment by segment"
+        sub,
+        "check",
+        run,
+        "verify study notes (Markdown with mermaid diagrams and tables), or lab's own "
+        "TCP tables, on the kernel, segment by segment",
+    )
+    p.add_argument(
+        "notes",
+        nargs="*",
+        metavar="NOTE",
+        help="a study note (any Markdown file: .md, .txt...) whose TCP diagrams and tables "
+        "are checked line by line (default: lab's own tables, or --spec)",
     )
     p.add_argument(
         "--topology", default=DEFAULT_TOPOLOGY, help=f"where to run (default: {DEFAULT_TOPOLOGY})"
@@ -133,6 +153,18 @@ def add_check(sub: Any) -> None:
     )
     p.add_argument(
         "--list", action="store_true", help="list the scenarios and what they show, then exit"
+    )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="with a NOTE: print what lab read from it (roles, the script inferred for each "
+        "diagram, table claims, what was skipped and why), then exit; runs nothing",
+    )
+    p.add_argument(
+        "--mermaid",
+        action="store_true",
+        help="with a NOTE: after the report, print each diagram's run as a mermaid "
+        "sequenceDiagram in the note's own names and spelling, ready to paste over it",
     )
     p.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
     p.add_argument(

@@ -19,6 +19,7 @@ Pure: no kernel access.
 from lab.notes._compile import load_note, read_note
 from lab.notes._explain import explain
 from lab.notes._note import Note, NoteDiagram, NoteTable, NoteWarning, Skipped, TableRow
+from lab.notes._report import render_note_report
 
 __all__ = [
     "Note",
@@ -30,4 +31,5 @@ __all__ = [
     "explain",
     "load_note",
     "read_note",
+    "render_note_report",
 ]

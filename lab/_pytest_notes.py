@@ -1,0 +1,101 @@
+"""Study notes as pytest items: ``pytest --lab-notes docs/`` (the plugin's collection half).
+
+Each Markdown file under the named directories (``.md``, ``.markdown``, ``.mdown``,
+``.mkd``, ``.txt``; a file named directly is read whatever its extension) that
+has anything TCP in it becomes a `NoteFile`, and each of its diagrams and
+tables an item: ``docs/tcp.md::L20-41 close``. The note is checked once per
+process, on its first item (every diagram over every family, in fresh labs);
+each item then passes or fails on the claims within its lines, and a failure
+shows the line-numbered report of that block. Imported by the plugin only
+when notes are collected or `tcp_note` is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from lab._errors import LabError
+from lab._notecheck import NoteCheck, check_note
+from lab.notes import Note, load_note
+from lab.topology import Topology
+
+__all__ = ["NOTE_SUFFIXES", "NoteDisagrees", "NoteFile", "NoteItem", "is_note"]
+
+NOTE_SUFFIXES: Final = frozenset({".md", ".markdown", ".mdown", ".mkd", ".txt"})
+
+
+class NoteDisagrees(AssertionError):
+    """The kernel disagrees with a note: the message is the line-numbered report."""
+
+
+def is_note(path: Path, roots: list[Path]) -> bool:
+    """Whether `path` is to be collected: named itself, or a Markdown file under a root."""
+    resolved = path.resolve()
+    for root in roots:
+        if resolved == root:
+            return True
+        if root.is_dir() and resolved.is_relative_to(root) and path.suffix in NOTE_SUFFIXES:
+            return True
+    return False
+
+
+class NoteFile(pytest.File):
+    """A note with TCP in it: one item per diagram and per table."""
+
+    topology: Topology
+
+    def read(self) -> Note:
+        try:
+            return load_note(self.path)
+        except LabError as error:
+            raise self.CollectError(str(error)) from None
+
+    def collect(self) -> Iterator[NoteItem]:
+        note = self.read()
+        blocks = [(d.first, d.last, d.label) for d in note.diagrams]
+        blocks += [(t.first, t.last, f"L{t.first}-{t.last} table") for t in note.tables]
+        for first, last, label in sorted(blocks):
+            item = NoteItem.from_parent(self, name=label, lines=(first, last))
+            item.add_marker(pytest.mark.kernel)
+            yield item
+
+    def checked(self) -> NoteCheck:
+        """The whole note checked on the kernel, once per process."""
+        if not hasattr(self, "_checked"):
+            self._checked = check_note(self.read(), self.topology)
+        return self._checked
+
+
+class NoteItem(pytest.Item):
+    """A diagram or table of a note: passes when no claim within its lines fails."""
+
+    def __init__(self, *, lines: tuple[int, int], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.lines = lines
+
+    def runtest(self) -> None:
+        parent = self.parent
+        assert isinstance(parent, NoteFile)
+        check = parent.checked()
+        first, last = self.lines
+        failed = sorted(
+            {c.line for c in check.claims if first <= c.line <= last and c.verdict == "fail"}
+        )
+        if failed:
+            raise NoteDisagrees(check.report(self.lines))
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: str | None = None,
+    ) -> str:
+        if isinstance(excinfo.value, (NoteDisagrees, LabError)):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.lines[0] - 1, f"{self.path.name}::{self.name}"

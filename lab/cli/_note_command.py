@@ -1,0 +1,144 @@
+"""`lab check NOTE.md ...`: study notes verified line by line, as a command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from lab._errors import LabError
+from lab._notecheck import NoteCheck, NoteInterrupted, NotePlan, plan_note, run_note_plan
+from lab.cli._check_command import _output
+from lab.cli._outputs import STDOUT, OutputFile, PcapFolder
+from lab.cli._parser import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from lab.cli._progress import CheckProgress
+from lab.kernel._privileges import ensure_privileges
+from lab.notes import explain, load_note
+
+_TABLES_ONLY = {
+    "spec": "--spec names a tables file; a NOTE is its own spec: give one or the other",
+    "scenario": "--scenario picks scenarios of a tables file; a NOTE's diagrams all run",
+}
+
+
+def run_notes(args: argparse.Namespace) -> int:
+    """Check each NOTE; exit 0 when no claim fails, 1 when one does, 2 when a note is unusable."""
+    for option, why in _TABLES_ONLY.items():
+        if getattr(args, option):
+            raise UsageError(why)
+    if args.explain or args.list:
+        return _explain(args.notes, brief=args.list and not args.explain)
+    plans = [
+        plan_note(note, args.topology, families=args.family, client=args.client, server=args.server)
+        for note in args.notes
+    ]
+    if args.json == STDOUT and args.junit_xml == STDOUT:
+        raise UsageError(
+            "--json - and --junit-xml - both ask for standard output; send one to a file"
+        )
+    with ExitStack() as unwritten:
+        outputs = [
+            output
+            for output in (
+                _output(args.json, "--json", "check.json", "JSON", unwritten),
+                _output(args.junit_xml, "--junit-xml", "check.xml", "JUnit XML", unwritten),
+            )
+            if output is not None
+        ]
+        pcaps = PcapFolder.made(args.pcap_dir, unwritten)
+        ensure_privileges()
+        checks, interrupted = _run(plans, pcaps, args)
+        failed = interrupted or any(not check.ok for check in checks)
+        kept = pcaps.finish(failed=failed)
+        _write(checks, outputs, kept, mermaid=args.mermaid)
+    if interrupted:
+        print(
+            f"lab: interrupted (Ctrl-C) after {len(checks)} of {len(plans)} notes; "
+            "the report shows the runs that finished",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    return 1 if failed else 0
+
+
+def _explain(notes: list[str], *, brief: bool) -> int:
+    """``--explain``: what lab read from each note; exit 2 if one has nothing TCP."""
+    status = 0
+    for path in notes:
+        note = load_note(path)
+        if brief:
+            print(f"{note.source}: {note.title or 'a note'}")
+            for diagram in note.diagrams:
+                print(f"  {diagram.label}: {diagram.scenario.title}")
+            for table in note.tables:
+                print(f"  L{table.first}-{table.last} table: {' | '.join(table.header)}")
+        else:
+            print(explain(note))
+        if not note.has_claims:
+            status = EXIT_USAGE
+    return status
+
+
+def _run(
+    plans: list[NotePlan], pcaps: PcapFolder, args: argparse.Namespace
+) -> tuple[list[NoteCheck], bool]:
+    """Each note's check, with progress; Ctrl-C keeps the notes (and runs) that finished."""
+    checks: list[NoteCheck] = []
+    several = len(plans) > 1
+    try:
+        with CheckProgress.on_stderr(quiet=args.quiet, verbose=args.verbose) as progress:
+            for plan in plans:
+                folder = pcaps.path
+                if folder is not None and several:
+                    folder = folder / Path(plan.note.source).stem
+                checks.append(
+                    run_note_plan(
+                        plan,
+                        pcap_dir=folder,
+                        strict_flags=args.strict_flags,
+                        wait_timers=args.wait_timers,
+                        progress=progress,
+                    )
+                )
+    except NoteInterrupted as interrupted:
+        checks.append(interrupted.result)
+        return checks, True
+    except LabError as error:
+        raise LabError(f"{error}; {pcaps.finish(failed=True)}") from error
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        pcaps.finish(failed=True)
+        raise
+    return checks, False
+
+
+def _write(checks: list[NoteCheck], outputs: list[OutputFile], kept: str, *, mermaid: bool) -> None:
+    """The files first, then each note's report (and diagrams), then the last lines."""
+    renderers = {
+        "JSON": lambda: json.dumps(_json(checks), indent=2, ensure_ascii=False) + "\n",
+        "JUnit XML": lambda: NoteCheck.junit_xml(checks),
+    }
+    for output in outputs:
+        output.write(renderers[output.what]())
+    report = sys.stderr if any(o.to_stdout for o in outputs) else sys.stdout
+    for check in checks:
+        print(check.report(), file=report)
+        if mermaid:
+            print("\n" + check.mermaid(), file=report)
+        print(file=report)
+    runs = sum(len(check.result.runs) for check in checks)
+    seconds = sum(check.result.seconds for check in checks)
+    kernel = checks[0].result.kernel if checks else ""
+    print(f"{kernel}; {runs} run{'' if runs == 1 else 's'} in {seconds:.2f} s; {kept}", file=report)
+    for output in outputs:
+        print(f"{output.what} written to {output.where}", file=report)
+
+
+def _json(checks: list[NoteCheck]) -> dict[str, object]:
+    """One note's JSON as it is; several notes' under ``notes``."""
+    if len(checks) == 1:
+        return checks[0].to_json()
+    return {"ok": all(check.ok for check in checks), "notes": [c.to_json() for c in checks]}
