@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from support import REPO
@@ -15,6 +16,7 @@ from support import REPO
 from lab.notes import Note, load_note, read_note
 from lab.tcp import (
     ROLES,
+    Action,
     ClaimVerdict,
     ObservedAction,
     ObservedSegment,
@@ -649,3 +651,49 @@ def test_a_verdict_of_another_scenario_is_refused() -> None:
     run = close_run()
     with pytest.raises(ValueError, match=r"pass judge\(record.scenario, record.timeline\)"):
         judge_scenario_claims(run, judge(OPEN, run.timeline))
+
+
+@pytest.mark.parametrize("path", sorted(ENGLISH.parent.glob("tcp-open-close-*.md")), ids=str)
+def test_every_example_note_against_linux_fails_only_the_flags_nobody_sent(path: Path) -> None:
+    example = load_note(path)
+    opening, closing = example.scenarios
+    runs = [
+        record(opening, linux_open(), "CLOSED CLOSED", "ESTABLISHED ESTABLISHED"),
+        record(closing, linux_close(), "ESTABLISHED ESTABLISHED", "TIME-WAIT CLOSED"),
+    ]
+    found = claims(runs[0]) + claims(runs[1])
+    for table in example.tables:
+        found += judge_orders(table.orders, [r for r in runs if r.scenario.name == table.scenario])
+        found += judge_flags(table.flags, runs)
+    assert {c.documented for c in found if c.verdict == "fail"} == {
+        "RST is sent",
+        "PSH is sent",
+        "URG is sent",
+    }
+    # Every line that claims something has a verdict; only a table's CLOSED for every end
+    # (the client's after TIME-WAIT) waits for a timer.
+    claimed = {
+        item.source.line
+        for scenario in example.scenarios
+        for item in scenario.script
+        if not isinstance(item, Action) and item.source is not None
+    }
+    assert claimed <= {c.line for c in found}
+    assert all(c.kind == "table-row" for c in found if c.verdict == "timer")
+
+
+def test_a_segment_left_out_after_the_last_documented_one_fails_at_that_line() -> None:
+    found = numbered(
+        """
+        A->>B: SYN
+        B->>A: SYN+ACK
+        Note over A: ESTABLISHED
+        """
+    )
+    assert [(c.line, c.documented, c.verdict) for c in found] == [
+        (5, "client → server SYN", "ok"),
+        (6, "server → client SYN+ACK", "ok"),
+        (6, "nothing", "fail"),
+        (7, "client ESTABLISHED", "ok"),
+    ]
+    assert found[2].detail == "not in the note: client → server ACK, after line 6"
