@@ -171,6 +171,9 @@ def judge_scenario_claims(record: RunRecord, verdict: ScenarioVerdict) -> tuple[
     return _ScenarioClaims(record, verdict).judge()
 
 
+_Judged = tuple[Verdict, str, str, str]
+"""A claim's verdict, what it documents, what was observed, and the detail."""
+
 _BEFORE, _AT, _AFTER = 0, 1, 2
 """How a verdict sorts among those of its line: a segment the note leaves out comes before
 the next documented segment's own verdict, or after the previous one's."""
@@ -189,14 +192,14 @@ class _ScenarioClaims:
         # timeline (None: not observed).
         self.segment_at = [k for k, i in enumerate(self.script) if isinstance(i, DocumentedSegment)]
         self.steps = verdict.steps
-        documented = [step for step in self.steps if step.documented]
-        if len(documented) != len(self.segments):
+        self.documented = [step for step in self.steps if step.documented]
+        if len(self.documented) != len(self.segments):
             raise ValueError(
-                f"the verdict {verdict.name!r} has {len(documented)} documented steps, but "
+                f"the verdict {verdict.name!r} has {len(self.documented)} documented steps, but "
                 f"scenario {self.scenario.name!r} has {len(self.segments)} segments: pass "
                 "judge(record.scenario, record.timeline) for the same record"
             )
-        self.seen_at = [self._timeline_index(step) for step in documented]
+        self.seen_at = [self._timeline_index(step) for step in self.documented]
         self.numbers = SequenceNumbers(self.run.isn)
         self.passed: set[Role] = set()
         self.found: list[tuple[tuple[int, int, int], ClaimVerdict]] = []
@@ -223,7 +226,7 @@ class _ScenarioClaims:
             kind: ClaimKind = "state" if item.source.text.lower().startswith("note") else "message"
             self._add(k, item.source, kind, ("unchecked", "", "", item.reason))
 
-    def _message(self, doc: DocumentedSegment) -> tuple[Verdict, str, str, str]:
+    def _message(self, doc: DocumentedSegment) -> _Judged:
         """A documented segment: its step's problems, then its numbers."""
         documented = _documented_segment(doc)
         step = self._step_of(doc)
@@ -254,7 +257,7 @@ class _ScenarioClaims:
                 problems.append(problem)
         return problems
 
-    def _state(self, k: int, claim: StateClaim) -> tuple[Verdict, str, str, str]:
+    def _state(self, k: int, claim: StateClaim) -> _Judged:
         """A state: in its window, else after a timer (see the module docstring)."""
         role, state = claim.role, claim.state
         documented = f"{role} {state}"
@@ -306,7 +309,7 @@ class _ScenarioClaims:
         detail = f"{role} is {end.state} until its timer fires, then {into}; documented {state}"
         return "fail", str(end.state), detail
 
-    def _timer_passed(self, k: int, item: TimerPassed) -> tuple[Verdict, str, str, str]:
+    def _timer_passed(self, k: int, item: TimerPassed) -> _Judged:
         """Time passing: ok when waited out, timer when not, unchecked without a timer."""
         documented = f"time passes until {item.role or 'every end'}'s timer fires"
         if k < self._last_segment:
@@ -361,7 +364,7 @@ class _ScenarioClaims:
             where = _between(before, after)
             detail = f"not in the note: {seg.sender} → {seg.receiver} {seg.flags.label}, {where}"
             observed = segment_text(seg, self.run.isn)
-            judged: tuple[Verdict, str, str, str] = ("fail", "nothing", observed, detail)
+            judged: _Judged = ("fail", "nothing", observed, detail)
             self._add(k, anchor, "message", judged, order=order)
 
     # --- helpers
@@ -371,7 +374,7 @@ class _ScenarioClaims:
         k: int,
         source: Source,
         kind: ClaimKind,
-        judged: tuple[Verdict, str, str, str],
+        judged: _Judged,
         *,
         order: int = _AT,
     ) -> None:
@@ -400,7 +403,7 @@ class _ScenarioClaims:
 
     def _step_of(self, doc: DocumentedSegment) -> StepVerdict:
         nth = next(i for i, seg in enumerate(self.segments) if seg is doc)
-        return [step for step in self.steps if step.documented][nth]
+        return self.documented[nth]
 
     @property
     def _last_segment(self) -> int:
