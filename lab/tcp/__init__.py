@@ -3,6 +3,7 @@
     spec = load_spec()                                    # the packaged tables.yaml
     verdict = judge(spec.scenarios["open"], timeline)     # timeline: what stepping observed
     print(render_scenario(verdict, pcap="open-ipv4.pcap"))
+    claims = judge_scenario_claims(record, verdict)       # a note's lines, each judged
     assert_verdict(verdict)                               # in a test: the same table on failure
 
 No kernel access: the timeline comes from `lab.stepping` (the stepper), or is
@@ -11,6 +12,15 @@ built by hand in tests.
 
 from lab._errors import SpecError
 from lab.tcp._assertions import assert_verdict, mismatch_message
+from lab.tcp._claims import (
+    ClaimVerdict,
+    RunRecord,
+    claims_ok,
+    count_claims,
+    judge_flags,
+    judge_orders,
+    judge_scenario_claims,
+)
 from lab.tcp._coverage import Coverage, CoverageRow, CoverageStatus, coverage
 from lab.tcp._names import Role, TcpFlag, TcpState, UnknownNameError
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
@@ -31,6 +41,7 @@ __all__ = [
     "TCP_SETTINGS",
     "Action",
     "ActionStep",
+    "ClaimVerdict",
     "Coverage",
     "CoverageRow",
     "CoverageStatus",
@@ -40,6 +51,7 @@ __all__ = [
     "ObservedAction",
     "ObservedSegment",
     "Role",
+    "RunRecord",
     "Scenario",
     "ScenarioVerdict",
     "Spec",
@@ -54,8 +66,13 @@ __all__ = [
     "TimerVerdict",
     "UnknownNameError",
     "assert_verdict",
+    "claims_ok",
+    "count_claims",
     "coverage",
     "judge",
+    "judge_flags",
+    "judge_orders",
+    "judge_scenario_claims",
     "load_spec",
     "loads_spec",
     "mismatch_message",
