@@ -255,7 +255,7 @@ def _merged(lines: list[_Line]) -> list[_Line]:
             previous is not None
             and previous.slot == line.slot
             and previous.state is line.state
-            and previous.roles != line.roles
+            and not set(previous.roles) & set(line.roles)
         ):
             roles = (*previous.roles, *line.roles)
             merged[-1] = _Line(previous.slot, previous.at, roles, line.text, line.state)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import REPO
 from timelines import act, snaps
 
 from lab.notes import NoteDiagram, read_note, render_mermaid
@@ -33,6 +34,7 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 ALICE_BOB = {Role.CLIENT: "Alice", Role.SERVER: "Bob"}
 SCENARIO = Scenario("L1-2", "a run", (), ())
 CLIENT_ISN, SERVER_ISN = 1000, 5000
+SHARED = REPO / "tests/pure/notes/tcp-open-close-en.md"
 
 
 def segment(
@@ -363,6 +365,22 @@ def test_without_isns_the_syns_seq_is_zero() -> None:
     assert "Alice->>Bob: SYN seq=0\n" in text
 
 
+def test_pasted_over_the_shared_notes_diagrams_the_note_still_reads() -> None:
+    text = SHARED.read_text(encoding="utf-8")
+    note = read_note(text, str(SHARED))
+    lines = text.splitlines(keepends=True)
+    for diagram, run in reversed(list(zip(note.diagrams, [OPEN, FOUR_SEGMENT_CLOSE], strict=True))):
+        drawn = render_mermaid(run, diagram, note.spellings)
+        lines[diagram.first : diagram.last - 1] = drawn.splitlines(keepends=True)
+    pasted = read_note("".join(lines), "pasted.md")
+    assert not pasted.warnings
+    assert [d.names for d in pasted.diagrams] == [d.names for d in note.diagrams]
+    assert [d.kind for d in pasted.diagrams] == [d.kind for d in note.diagrams]
+    names = {d.scenario.name for d in pasted.diagrams}
+    assert len(pasted.tables) == len(note.tables)
+    assert all(t.scenario in names for t in pasted.tables)
+
+
 # --- any valid run ----------------------------------------------------------------------
 
 FLAG_COMBOS = [
@@ -374,6 +392,9 @@ FLAG_COMBOS = [
     TcpFlag.RST,
     TcpFlag.RST | TcpFlag.ACK,
     TcpFlag.PSH | TcpFlag.ACK,
+    TcpFlag.URG | TcpFlag.ACK,
+    TcpFlag.SYN | TcpFlag.ECE | TcpFlag.CWR,
+    TcpFlag.SYN | TcpFlag.ACK | TcpFlag.ECE,
 ]
 NAMES = st.text(
     st.sampled_from("AbcXyz09_ -;#&클라이언트서버客户端"), min_size=1, max_size=12
@@ -386,6 +407,10 @@ SPELLINGS = st.sampled_from(
         {TcpState.TIME_WAIT: "TIME_WAIT", TcpState.CLOSE_WAIT: "CLOSE_WAIT"},
     ]
 )
+
+
+def bare_syn(flags: TcpFlag) -> bool:
+    return TcpFlag.SYN in flags and TcpFlag.ACK not in flags
 
 
 def both(draw: st.DrawFn) -> dict[str, StateSnapshot]:
@@ -401,18 +426,17 @@ def runs(draw: st.DrawFn) -> RunRecord:
         )
     )
     flags = [f for f, _ in shape]
-    senders = [
-        Role.CLIENT if f == TcpFlag.SYN else sender for f, sender in shape
-    ]  # lab runs no simultaneous open
+    # lab runs no simultaneous open: every bare SYN is the client's.
+    senders = [Role.CLIENT if bare_syn(f) else sender for f, sender in shape]
     # The compiler finds the client by behaviour: the first bare SYN, else FIN, else segment.
-    if TcpFlag.SYN not in flags:
+    if not any(bare_syn(f) for f in flags):
         first = next((k for k, f in enumerate(flags) if TcpFlag.FIN in f), 0)
         senders[first] = Role.CLIENT
     timeline: list[Observation] = []
     for flag, sender in zip(flags, senders, strict=True):
         if draw(st.booleans()):
             timeline.append(ObservedAction(draw(st.sampled_from(Role)), "closes", "", both(draw)))
-        length = draw(st.integers(1, 1000)) if TcpFlag.PSH in flag else 0
+        length = draw(st.integers(1, 1000)) if flag & (TcpFlag.PSH | TcpFlag.URG) else 0
         seq, ack = draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 2**32 - 1))
         timeline.append(
             ObservedSegment(0, sender, sender.peer, flag, seq, ack, length, both(draw), both(draw))
