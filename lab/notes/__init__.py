@@ -6,6 +6,7 @@
     for scenario in note.scenarios:             # lab.tcp Scenarios, one per TCP diagram
         ...                                     # each claim carries the note's line (Source)
     print(explain(note))                        # roles, scripts, skips and warnings
+    render_mermaid(record, note.diagrams[0], note.spellings)  # a run, as the note would draw it
 
 Each mermaid ``sequenceDiagram`` that shows TCP segments becomes a
 `lab.tcp.Scenario` whose script holds the documented segments (flags, flags
@@ -19,6 +20,7 @@ Pure: no kernel access.
 from lab.notes._compile import load_note, read_note
 from lab.notes._explain import explain
 from lab.notes._note import Note, NoteDiagram, NoteTable, NoteWarning, Skipped, TableRow
+from lab.notes._render import render_mermaid
 from lab.notes._report import render_note_report
 
 __all__ = [
@@ -31,5 +33,6 @@ __all__ = [
     "explain",
     "load_note",
     "read_note",
+    "render_mermaid",
     "render_note_report",
 ]
