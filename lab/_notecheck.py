@@ -34,7 +34,6 @@ from lab.notes import (
     render_mermaid,
     render_note_report,
 )
-from lab.tcp._junit import JunitCase, render_junit
 from lab.stepping._runner import ScenarioRun
 from lab.tcp._claims import (
     VERDICTS,
@@ -44,6 +43,7 @@ from lab.tcp._claims import (
     judge_orders,
     judge_scenario_claims,
 )
+from lab.tcp._junit import JunitCase, render_junit
 from lab.tcp._spec import NO_FLAGS, Scenario, Source, Spec
 from lab.tcp._spec_load import load_spec
 from lab.tcp._verdict import ScenarioVerdict

@@ -141,7 +141,8 @@ def test_the_example_note_of_the_repository_passes_with_its_timer_said(tmp_path:
     result = check_note(EXAMPLE)
     assert result.ok, result.report()
     timers = [c for c in result.claims if c.verdict == "timer"]
-    assert timers and all("TIME-WAIT" in c.observed or "TIME-WAIT" in c.detail for c in timers)
+    assert timers
+    assert all("TIME-WAIT" in c.observed or "TIME-WAIT" in c.detail for c in timers)
 
 
 def test_the_cli_exits_1_at_a_planted_error_and_quotes_its_line(tmp_path: Path) -> None:
@@ -164,9 +165,9 @@ def test_the_cli_exits_1_at_a_planted_error_and_quotes_its_line(tmp_path: Path) 
 def test_the_json_and_the_report_agree(shared: NoteCheck) -> None:
     report = shared.report()
     data = shared.to_json()
-    rows = {}
-    for line in report.splitlines():
-        parts = line.split()
+    rows: dict[int, str] = {}
+    for row in report.splitlines():
+        parts = row.split()
         if len(parts) >= 2 and parts[0].isdigit():
             rows[int(parts[0])] = parts[1]
     verdicts: dict[int, set[str]] = {}
@@ -175,8 +176,8 @@ def test_the_json_and_the_report_agree(shared: NoteCheck) -> None:
     assert set(rows) == set(verdicts)
     shown = {"ok": "ok", "fail": "FAIL", "timer": "timer", "unchecked": "unchecked"}
     rank = ["fail", "timer", "ok", "unchecked"]
-    for line, found in verdicts.items():
-        assert rows[line] == shown[min(found, key=rank.index)], line
+    for number, found in verdicts.items():
+        assert rows[number] == shown[min(found, key=rank.index)], number
 
 
 def test_the_mermaid_of_a_run_read_back_and_checked_again_passes(
@@ -198,6 +199,8 @@ def test_nothing_tcp_is_exit_2_and_says_what_was_looked_for(tmp_path: Path) -> N
     )
     done = lab_cli("check", str(note))
     assert done.returncode == 2
-    assert "nothing TCP" in done.stderr and "sequenceDiagram" in done.stderr
+    assert "nothing TCP" in done.stderr
+    assert "sequenceDiagram" in done.stderr
     missing = lab_cli("check", str(tmp_path / "absent.md"))
-    assert missing.returncode == 2 and "absent.md" in missing.stderr
+    assert missing.returncode == 2
+    assert "absent.md" in missing.stderr

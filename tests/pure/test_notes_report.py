@@ -63,7 +63,8 @@ def test_a_failure_says_why_per_family_when_they_differ() -> None:
     lines = report.splitlines()
     (at,) = [n for n, line in enumerate(lines) if line.strip().startswith("20 ")]
     assert "FAIL" in lines[at]
-    assert "IPv4: Bob → Alice ACK" in lines[at] and "IPv6: Bob → Alice SYN+ACK" in lines[at]
+    assert "IPv4: Bob → Alice ACK" in lines[at]
+    assert "IPv6: Bob → Alice SYN+ACK" in lines[at]
     assert "SYN is not set" in lines[at + 1]
     assert "FAIL: the note and the kernel disagree at line(s) 20" in report
 
@@ -72,4 +73,5 @@ def test_a_report_of_some_lines_keeps_only_their_blocks() -> None:
     note = read_note(SHARED.read_text(), str(SHARED))
     report = render_note_report(note, [claim(18, "ok")], only=(12, 25))
     assert "lines 12-25" in report
-    assert "lines 36-52" not in report and "lines 54-61" not in report
+    assert "lines 36-52" not in report
+    assert "lines 54-61" not in report
