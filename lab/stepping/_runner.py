@@ -3,9 +3,13 @@
 The spec's scripts are data: application actions ("server listens", "client
 closes") and documented segments. `run_scenario` performs each action on real
 kernel sockets in the lab's hosts through the `Stepper`, where the script puts
-it, and waits (with a bound) for the next held segment for each documented
-one: a delayed ACK is simply a segment that comes later. What comes out is the
-timeline of observations that `lab.tcp.judge` compares with the documentation.
+it, and waits (with a bound) for the documented sender's next held segment
+for each documented one, the other end's staying held: a delayed ACK is
+simply a segment that comes later, and segments that may cross on the wire
+are released in the documented order. What comes out is the timeline of
+observations that `lab.tcp.judge` compares with the documentation, and the
+states around it: at the start of the script (`ScenarioRun.start`), at its
+end (`ending`), and after --wait-timers has waited out the timers (`final`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import errno
 import socket
 import struct
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -25,8 +29,9 @@ from lab.kernel._lab import Lab
 from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
 from lab.stepping._stepper import Stepper
-from lab.tcp._names import Role, TcpState
-from lab.tcp._observed import Observation, ObservedAction, StateSnapshot
+from lab.tcp._claims import RunRecord
+from lab.tcp._names import Role, TcpFlag, TcpState
+from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
 from lab.tcp._spec import Action, DocumentedSegment, Scenario
 
 DATA = b"hello"
@@ -35,6 +40,12 @@ TIME_WAIT_LIMIT = 75.0
 """Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
 SEGMENT_TIMEOUT = 1.0
 """Seconds to wait for the next documented segment before calling it not observed."""
+READ_SIZE = 65536
+"""Bytes asked for by each read of "reads data" (it reads until nothing is left)."""
+SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
+"""Kernel timers (as ``ss -o`` names them) that end their state on their own, with no
+segment: TIME-WAIT's, and an orphaned FIN-WAIT-2's (a closed socket waiting for its
+peer's FIN, ``net.ipv4.tcp_fin_timeout``). --wait-timers waits these out."""
 
 
 @dataclass
@@ -114,6 +125,28 @@ class ScenarioSockets:
     def sends_urgent_data(self, role: Role) -> str:
         return f"sent {self._sock(role).send(URGENT, socket.MSG_OOB)} urgent byte"
 
+    def reads_data(self, role: Role) -> str:
+        """Read all that arrived, urgent byte included, so that a later close sends FIN, not RST.
+
+        Urgent data stays out of band (no SO_OOBINLINE: the socket behaves as the kernel's
+        defaults make it), so it is read with MSG_OOB, first: once an ordinary read has
+        passed the urgent byte, the kernel forgets it. An ordinary read skips that byte
+        and frees the buffer that held it, so nothing is left unread either way.
+        """
+        sock = self._sock(role)
+        urgent = _read_urgent(sock)
+        read = 0
+        while True:
+            try:
+                chunk = sock.recv(READ_SIZE, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break  # the peer's FIN: nothing more will come
+            read += len(chunk)
+        said = f"read {read} bytes"
+        return f"{said} and {urgent} urgent byte" if urgent else said
+
     def closes(self, role: Role) -> str:
         if role in self.conn:
             self.conn.pop(role).close()
@@ -123,7 +156,8 @@ class ScenarioSockets:
         return "closed"
 
     def aborts(self, role: Role) -> str:
-        sock = self.conn.pop(role)
+        sock = self._sock(role)
+        del self.conn[role]
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
         return "closed with SO_LINGER {1, 0}"
@@ -135,6 +169,14 @@ class ScenarioSockets:
             raise SteppingError(f"{role} has no connection yet: connect or accept first") from None
 
 
+def _read_urgent(sock: socket.socket) -> int:
+    """Read the urgent byte if one is waiting (MSG_OOB); how many were read (0 or 1)."""
+    try:
+        return len(sock.recv(1, socket.MSG_OOB | socket.MSG_DONTWAIT))
+    except OSError:  # EINVAL: no urgent byte (or read already); EAGAIN: not arrived yet
+        return 0
+
+
 VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
     "listens": ScenarioSockets.listens,
     "connects": ScenarioSockets.connects,
@@ -142,6 +184,7 @@ VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
     "accepts": ScenarioSockets.accepts,
     "sends data": ScenarioSockets.sends_data,
     "sends urgent data": ScenarioSockets.sends_urgent_data,
+    "reads data": ScenarioSockets.reads_data,
     "closes": ScenarioSockets.closes,
     "aborts": ScenarioSockets.aborts,
 }
@@ -173,7 +216,7 @@ class ScenarioRun:
     family: Family
     timeline: tuple[Observation, ...]
     final: dict[str, StateSnapshot]
-    """Both roles' states when the script ended (timers included)."""
+    """Both roles' states when the run ended (after the waits of --wait-timers, if any)."""
     waited: dict[str, float]
     """For --wait-timers: seconds each timed state still lasted after the script ended."""
     pcap: Path | None
@@ -182,6 +225,25 @@ class ScenarioRun:
     """What the real ``ss -tanoi`` printed on each role's host when the script ended."""
     settings: dict[str, str] = field(default_factory=dict)
     """Sysctls set in both hosts beyond the kernel's defaults (the scenario's own)."""
+    start: dict[str, StateSnapshot] = field(default_factory=dict)
+    """Both roles' states once the setup was done and settled, before the script."""
+    ending: dict[str, StateSnapshot] = field(default_factory=dict)
+    """Both roles' states when the script and its settling ended, before any wait."""
+    isn: dict[str, int] = field(default_factory=dict)
+    """Each role's initial sequence number, from its SYN (setup or script); none if it sent none."""
+
+    def record(self) -> RunRecord:
+        """What this run observed, in pure terms (for judging a note's claims)."""
+        return RunRecord(
+            scenario=self.scenario,
+            family=str(self.family),
+            timeline=self.timeline,
+            start=self.start,
+            final=self.final,
+            waited=self.waited,
+            ending=self.ending,
+            isn=self.isn,
+        )
 
 
 def run_scenario(
@@ -215,6 +277,7 @@ def run_scenario(
     start = time.monotonic()
     sockets = ScenarioSockets(lab, hosts, family, port)
     timeline: list[Observation] = []
+    setup: list[ObservedSegment] = []
     waited: dict[str, float] = {}
     try:
         with Stepper(
@@ -222,7 +285,8 @@ def run_scenario(
         ) as stepper:
             for action in scenario.setup:
                 stepper.act(action.actor, sockets.perform(action))
-                stepper.settle()
+                setup += stepper.settle()
+            started = stepper.states()
             for item in scenario.script:
                 if isinstance(item, Action):
                     result = stepper.act(item.actor, sockets.perform(item))
@@ -230,15 +294,18 @@ def run_scenario(
                     continue
                 if not isinstance(item, DocumentedSegment):
                     continue  # claims are judged from the timeline; nothing to do here
-                held = stepper.poll(segment_timeout)
+                # The documented sender's next segment: the other end's stay held, in order.
+                # Where the kernel lets either end go first (the ACKs of a simultaneous close
+                # cross on the wire), the documented order is the one that happens.
+                held = stepper.poll(segment_timeout, sender=item.sender)
                 if held is None:
                     break  # judged as "not observed" from here on
                 timeline.append(held.release())
             timeline += stepper.settle()  # anything the documentation does not list
-            final = stepper.states()
+            ending = final = stepper.states()
             ss: dict[str, str] = {role: stepper.ss(role) for role in Role}
             if wait_timers:
-                waited = _wait_out_timers(stepper, scenario, on_wait)
+                waited = _wait_out_timers(stepper, scenario, ending, on_wait)
                 final = stepper.states()
     finally:
         sockets.close()
@@ -252,6 +319,9 @@ def run_scenario(
         seconds=time.monotonic() - start,
         ss=ss,
         settings=stepper.settings,
+        start=started,
+        ending=ending,
+        isn=initial_sequence_numbers([*setup, *timeline]),
     )
 
 
@@ -276,6 +346,8 @@ def _run_plain(
                 with lab[hosts[action.actor]].netns.entered():
                     sockets.perform(action)()
                 observer.quiet()
+            setup = observer.segments()
+            started = observer.states()
             observer.forget_so_far()
             for item in scenario.script:
                 if isinstance(item, Action):
@@ -307,23 +379,57 @@ def _run_plain(
         seconds=time.monotonic() - start,
         ss=ss,
         settings=dict(scenario.sysctls),
+        start=started,
+        ending=final,
+        isn=initial_sequence_numbers([*setup, *timeline]),
     )
 
 
+def initial_sequence_numbers(observed: Iterable[Observation]) -> dict[str, int]:
+    """Each role's initial sequence number: the seq of the first SYN (or SYN+ACK) it sent."""
+    isn: dict[str, int] = {}
+    for item in observed:
+        if isinstance(item, ObservedSegment) and TcpFlag.SYN in item.flags:
+            isn.setdefault(item.sender, item.seq)
+    return isn
+
+
 def _wait_out_timers(
-    stepper: Stepper, scenario: Scenario, on_wait: Callable[[TimerWait], None] | None = None
+    stepper: Stepper,
+    scenario: Scenario,
+    ending: Mapping[str, StateSnapshot],
+    on_wait: Callable[[TimerWait], None] | None = None,
 ) -> dict[str, float]:
-    """Wait, for real, until each timed state of the scenario ends; seconds each still took."""
+    """Wait, for real, until each timed state ends; the seconds each still lasted.
+
+    The timed states are those the scenario documents (``timers`` in the tables) and,
+    for any other role, a state the script ended in whose kernel timer ends it on its
+    own (`SELF_ENDING_TIMERS`: TIME-WAIT, an orphaned FIN-WAIT-2), which then CLOSES.
+    Every wait counts from the end of the script, so a second timer that ran out while
+    the first was waited for is not counted short.
+    """
+    timed = [(timer.role, timer.state, timer.then) for timer in scenario.timers]
+    documented = {role for role, _, _ in timed}
+    timed += [
+        (role, snapshot.state, TcpState.CLOSED)
+        for role in Role
+        if role not in documented and _ends_on_its_own(snapshot := ending[role])
+    ]
     waited: dict[str, float] = {}
-    for timer in scenario.timers:
-        begin = time.monotonic()
-        while (snapshot := stepper.states()[timer.role]).state == timer.state:
+    begin = time.monotonic()
+    for role, state, then in timed:
+        while (snapshot := stepper.states()[role]).state == state:
             elapsed = time.monotonic() - begin
             if on_wait is not None:
                 left = snapshot.timer_left  # the kernel's own countdown
-                on_wait(TimerWait(timer.role, timer.state, timer.then, elapsed, left))
+                on_wait(TimerWait(role, state, then, elapsed, left))
             if elapsed > TIME_WAIT_LIMIT:
                 break
             time.sleep(0.25)
-        waited[timer.role] = time.monotonic() - begin
+        waited[role] = time.monotonic() - begin
     return waited
+
+
+def _ends_on_its_own(snapshot: StateSnapshot) -> bool:
+    """Whether a kernel timer will end this state with no segment and no application call."""
+    return snapshot.timer.partition(",")[0] in SELF_ENDING_TIMERS
