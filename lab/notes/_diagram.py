@@ -53,7 +53,7 @@ ACTION_RULES: Final = (
     ("two FINs before either end's ACK", "a simultaneous close: both close before the first"),
     ("a RST from X (not an answer to a SYN)", "X aborts (SO_LINGER 0), just before it"),
     ("data from X", "X sends data; the receiver reads it just after, unless the note says unread"),
-    ("URG from X", "X sends urgent data"),
+    ("URG from X", "X sends urgent data; the receiver reads it just after, unless unread"),
     ("no SYN, or an ESTABLISHED precondition", "setup: server listens, client connects, accepts"),
     ("the server acting on the connection", "server accepts first, once"),
 )
@@ -525,11 +525,10 @@ def _actions_for(
         if k == ends.refused_at or sender in ends.closed:
             return
         _act(before, Action(sender, "aborts"), ends)
-    elif segment.reading.urgent:
-        _act(before, Action(sender, "sends urgent data"), ends)
-    elif segment.reading.data:
-        _act(before, Action(sender, "sends data"), ends)
-        if not segment.unread:
+    elif segment.reading.urgent or segment.reading.data:
+        verb = "sends urgent data" if segment.reading.urgent else "sends data"
+        _act(before, Action(sender, verb), ends)
+        if not segment.unread:  # the urgent byte too: left unread, a later close sends RST
             _act(script.leading[k + 1], Action(receiver, "reads data"), ends)
 
 

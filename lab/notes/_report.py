@@ -105,9 +105,15 @@ def _diagram_heading(diagram: NoteDiagram) -> str:
 
 def _table_heading(table: NoteTable, note: Note) -> str:
     against = next((d for d in note.diagrams if d.scenario.name == table.scenario), None)
-    judged = (
-        f", checked against the diagram at lines {against.first}-{against.last}" if against else ""
-    )
+    judged = ""
+    if table.orders:
+        judged = (
+            f", states checked against the run of lines {against.first}-{against.last}"
+            if against
+            else ", states checked against a whole connection (lab's open and close)"
+        )
+    if table.flags:
+        judged += ", flags checked against every run"
     return f"lines {table.first}-{table.last}, table ({' | '.join(table.header)}){judged}"
 
 

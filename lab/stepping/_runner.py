@@ -40,6 +40,11 @@ TIME_WAIT_LIMIT = 75.0
 """Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
 SEGMENT_TIMEOUT = 1.0
 """Seconds to wait for the next documented segment before calling it not observed."""
+SENDER_GRACE = 0.15
+"""Seconds the documented sender is given before the other end's held segment is taken
+instead: longer than an immediate ACK takes, shorter than the kernel's least
+retransmission timeout (200 ms), so a note that names the wrong sender is judged
+on what the kernel sent next, not on the retransmission that waiting would cause."""
 READ_SIZE = 65536
 """Bytes asked for by each read of "reads data" (it reads until nothing is left)."""
 SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
@@ -297,7 +302,10 @@ def run_scenario(
                 # The documented sender's next segment: the other end's stay held, in order.
                 # Where the kernel lets either end go first (the ACKs of a simultaneous close
                 # cross on the wire), the documented order is the one that happens.
-                held = stepper.poll(segment_timeout, sender=item.sender)
+                grace = min(SENDER_GRACE, segment_timeout)
+                held = stepper.poll(grace, sender=item.sender)
+                if held is None:  # the kernel's next segment, whoever sends it
+                    held = stepper.poll(segment_timeout - grace)
                 if held is None:
                     break  # judged as "not observed" from here on
                 timeline.append(held.release())

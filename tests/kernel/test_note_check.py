@@ -168,7 +168,7 @@ def test_the_json_and_the_report_agree(shared: NoteCheck) -> None:
     rows: dict[int, str] = {}
     for row in report.splitlines():
         parts = row.split()
-        if len(parts) >= 2 and parts[0].isdigit():
+        if row.startswith("  ") and len(parts) >= 2 and parts[0].isdigit():
             rows[int(parts[0])] = parts[1]
     verdicts: dict[int, set[str]] = {}
     for claim in data["claims"]:  # type: ignore[attr-defined]

@@ -20,7 +20,6 @@ from lab.notes import load_note, read_note
 from lab.stepping import run_scenario
 from lab.tcp import (
     Action,
-    DocumentedSegment,
     ObservedAction,
     ObservedSegment,
     Role,
@@ -160,12 +159,7 @@ def test_every_example_note_runs_as_its_diagram_shows(
     assert len(check.verdict.steps) == len(scenario.segments)  # none missing, none extra
 
 
-COMPILED_WRONG = {
-    "urgent-then-close": (
-        "the compiler infers no 'Bob reads data' after urgent data (it does after ordinary "
-        "data), so the urgent byte is left unread and Bob's close sends RST, not FIN"
-    ),
-}
+COMPILED_WRONG: dict[str, str] = {}
 """Inline notes whose inferred actions are wrong, and why: they fail until lab.notes is fixed."""
 
 
@@ -196,13 +190,9 @@ def test_data_read_then_closed_ends_with_fins_not_resets(lab: Lab, family: str) 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_urgent_data_read_then_closed_ends_with_fins_not_resets(lab: Lab, family: str) -> None:
-    # The compiler infers no read after urgent data (reported): the read is put in by hand,
-    # where it puts one after ordinary data, and the close of both ends added after it.
+    # The compiler reads urgent data as it reads ordinary data; both ends close after it.
     scenario = inline_note("urgent")
-    script = list(scenario.script)
-    urgent = next(i for i, item in enumerate(script) if isinstance(item, DocumentedSegment))
-    script.insert(urgent + 1, Action(Role.SERVER, "reads data"))
-    script += [Action(Role.CLIENT, "closes"), Action(Role.SERVER, "closes")]
+    script = [*scenario.script, Action(Role.CLIENT, "closes"), Action(Role.SERVER, "closes")]
     run = run_scenario(lab, dataclasses.replace(scenario, script=tuple(script)), family=family)
     reads = [a for a in run.timeline if isinstance(a, ObservedAction) and a.verb == "reads data"]
     assert [a.result for a in reads] == ["read 0 bytes and 1 urgent byte"]

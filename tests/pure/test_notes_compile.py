@@ -280,6 +280,7 @@ def test_urgent_data_and_data_left_unread() -> None:
     assert steps(compiled)[2:] == [
         "client sends urgent data",
         "client -> server URG data",
+        "server reads data",
         "server -> client ACK",
         "server sends data",
         "server -> client none data",
