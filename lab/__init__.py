@@ -29,7 +29,10 @@ _EXPORTS: dict[str, str] = {
     "Lab": "lab.kernel",
     "LabError": "lab._errors",
     "LabNotFoundError": "lab._errors",
+    "NoteCheck": "lab._notecheck",
     "NoteError": "lab._errors",
+    "NoteInterrupted": "lab._notecheck",
+    "NothingToCheckError": "lab._errors",
     "PlannedRun": "lab._check",
     "Privilege": "lab.kernel",
     "PrivilegeError": "lab._errors",
@@ -46,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "Topology": "lab.topology",
     "TopologyError": "lab._errors",
     "UnknownNameError": "lab._errors",
+    "check_note": "lab._notecheck",
     "check_scenario": "lab._check",
     "ensure_privileges": "lab.kernel",
     "from_dict": "lab.topology",
@@ -68,7 +72,10 @@ __all__ = [
     "Lab",
     "LabError",
     "LabNotFoundError",
+    "NoteCheck",
     "NoteError",
+    "NoteInterrupted",
+    "NothingToCheckError",
     "PlannedRun",
     "Privilege",
     "PrivilegeError",
@@ -85,6 +92,7 @@ __all__ = [
     "Topology",
     "TopologyError",
     "UnknownNameError",
+    "check_note",
     "check_scenario",
     "ensure_privileges",
     "from_dict",
@@ -115,12 +123,14 @@ if typing.TYPE_CHECKING:
         LabError,
         LabNotFoundError,
         NoteError,
+        NothingToCheckError,
         PrivilegeError,
         SpecError,
         SteppingError,
         TopologyError,
         UnknownNameError,
     )
+    from lab._notecheck import NoteCheck, NoteInterrupted, check_note
     from lab.kernel import Host, Lab, Privilege, Process, ensure_privileges
     from lab.tcp import Role, TcpFlag, TcpState, load_spec
     from lab.topology import Topology, from_dict, load

@@ -4,7 +4,8 @@
      ├── InputError               data lab reads is wrong at one field (source, path, problem, fix)
      │    ├── TopologyError       a topology file or object is wrong; nothing was built
      │    ├── SpecError           a TCP spec (tables.yaml) is wrong; nothing was run
-     │    └── NoteError           a study note cannot be read (no such file, not text)
+     │    ├── NoteError           a study note cannot be read (no such file, not text)
+     │    └── NothingToCheckError a study note has nothing TCP in it (lab check exits 2)
      ├── PrivilegeError           no way to create network namespaces here
      ├── BuildError               the kernel refused a step while building a lab
      ├── HostError                a host command or call could not run
@@ -30,6 +31,7 @@ __all__ = [
     "LabError",
     "LabNotFoundError",
     "NoteError",
+    "NothingToCheckError",
     "PrivilegeError",
     "SpecError",
     "SteppingError",
@@ -74,6 +76,11 @@ class NoteError(InputError):
     What a readable note says but lab cannot check is never an error: it is a
     warning or an unchecked claim of the compiled note.
     """
+
+
+class NothingToCheckError(InputError):
+    """A readable study note with nothing TCP in it: no diagram with TCP segments or states,
+    no table of states or flags. Its message says what was looked for and what was found."""
 
 
 class PrivilegeError(LabError):

@@ -25,7 +25,7 @@ from typing import Final
 
 from lab._addresses import Family
 from lab._check import CheckEvent, CheckInterrupted, CheckPlan, CheckResult, plan_check, run_plan
-from lab._errors import LabError
+from lab._errors import NothingToCheckError
 from lab.notes import (
     Note,
     NoteDiagram,
@@ -34,6 +34,7 @@ from lab.notes import (
     render_mermaid,
     render_note_report,
 )
+from lab.notes._report import worst
 from lab.stepping._runner import ScenarioRun
 from lab.tcp._claims import (
     VERDICTS,
@@ -51,6 +52,7 @@ from lab.topology import DEFAULT_TOPOLOGY, Topology
 
 __all__ = [
     "NoteCheck",
+    "NoteInterrupted",
     "NotePlan",
     "NothingToCheckError",
     "check_note",
@@ -61,10 +63,6 @@ __all__ = [
 LIFECYCLE: Final = ("open", "close")
 """The packaged scenarios a table of states is judged against when no diagram of the note
 shows the exchange: a whole connection, opened and closed."""
-
-
-class NothingToCheckError(LabError):
-    """The note has nothing TCP in it (exit status 2): what was looked for, and what was found."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ def plan_note(
     """Read the note and plan its check; NoteError if unreadable, NothingToCheckError if not TCP."""
     read = note if isinstance(note, Note) else load_note(note)
     if not read.has_claims:
-        raise NothingToCheckError(_nothing_tcp(read))
+        raise NothingToCheckError(read.source, "", *_nothing_tcp(read))
     packaged = load_spec()
     demonstrations, why = _demonstrations(read, packaged)
     scenarios = {s.name: s for s in [*read.scenarios, *demonstrations]}
@@ -110,13 +108,14 @@ def plan_note(
     return NotePlan(read, plan, demonstrations, why)
 
 
-def _nothing_tcp(note: Note) -> str:
+def _nothing_tcp(note: Note) -> tuple[str, str]:
+    """The problem and the fix of a note with nothing TCP: what was looked for and found."""
     found = "; ".join(str(skipped) for skipped in note.skipped) or "no diagram and no table"
     return (
-        f"nothing TCP in {note.source}: lab looks for mermaid sequenceDiagram blocks whose "
-        "messages carry TCP flags (SYN, SYN+ACK, ACK, FIN, RST, [S.], SYN=1...) or states in "
-        "their Notes, and for tables with a column of TCP states or flags; found: "
-        f"{found}; see: lab check {note.source} --explain"
+        "nothing TCP in it: lab looks for mermaid sequenceDiagram blocks whose messages carry "
+        "TCP flags (SYN, SYN+ACK, ACK, FIN, RST, [S.], SYN=1...) or whose Notes give TCP "
+        f"states, and for tables with a column of TCP states or flags; found: {found}",
+        f"see what lab read with: lab check {note.source} --explain",
     )
 
 
@@ -232,6 +231,16 @@ class NoteCheck:
     def counts(self) -> dict[str, int]:
         """Claims per verdict (``{"ok": 40, "fail": 0, "timer": 1, "unchecked": 2}``)."""
         return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
+
+    def lines(self, verdict: str) -> list[int]:
+        """The lines whose verdict (the worst of their claims, both families) is `verdict`.
+
+        ``result.lines("fail")`` is where the note and the kernel disagree.
+        """
+        by_line: dict[int, list[ClaimVerdict]] = {}
+        for claim in self.claims:
+            by_line.setdefault(claim.line, []).append(claim)
+        return sorted(line for line, mine in by_line.items() if worst(mine) == verdict)
 
     def records(self, scenario: str) -> list[RunRecord]:
         """The runs of one scenario (``L12-25``), one per family, as records."""

@@ -26,8 +26,8 @@ __all__ = ["render_note_report", "worst"]
 
 _RANK: Final = {"fail": 0, "timer": 1, "ok": 2, "unchecked": 3}
 _SHOWN: Final = {"fail": "FAIL", "timer": "timer", "ok": "ok", "unchecked": "unchecked"}
-_QUOTE: Final = 44
-_DOCUMENTED: Final = 30
+_QUOTE: Final = 40
+_DOCUMENTED: Final = 36
 
 
 def worst(claims: Sequence[ClaimVerdict]) -> str:

@@ -8,53 +8,11 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import REPO
+from note_strategies import EXAMPLES, PIECES, mutated_notes
 
 from lab.notes import Note, explain, read_note
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-EXAMPLES = [
-    path.read_text(encoding="utf-8") for path in sorted((REPO / "tests/pure/notes").glob("*.md"))
-]
-
-# Pieces that make Markdown and mermaid interesting to a reader, to mutate notes with.
-PIECES = [
-    "```mermaid\n",
-    "```\n",
-    "~~~\n",
-    "sequenceDiagram\n",
-    "Note over A,B: ",
-    "Note left of A: ",
-    "A->>B: ",
-    "B-->>A: ",
-    "participant A as ",
-    "| a | b |\n|---|---|\n",
-    "|",
-    "alt x\n",
-    "else\n",
-    "end\n",
-    "---\n",
-    "%%",
-    "#59;",
-    "&gt;",
-    "<br/>",
-    "SYN",
-    "ACK",
-    "FIN",
-    "RST",
-    "seq=x+1",
-    "ACK=0",
-    "SYN_SEND",
-    "→",
-    "2MSL",
-    "클라이언트",
-    "> ",
-    "- ",
-    "    ",
-    "\n",
-    " ",
-]
 
 
 def assert_points_at_its_text(note: Note, text: str) -> None:
@@ -72,30 +30,6 @@ def assert_points_at_its_text(note: Note, text: str) -> None:
             assert row.source.text == lines[row.source.line - 1].strip()
     for warning in note.warnings:
         assert 1 <= warning.line <= len(lines)
-
-
-@st.composite
-def mutated_notes(draw: st.DrawFn) -> str:
-    """An example note with a few lines deleted, repeated, swapped or spliced with pieces."""
-    lines = draw(st.sampled_from(EXAMPLES)).splitlines()
-    for _ in range(draw(st.integers(1, 8))):
-        if not lines:
-            lines = [""]
-        at = draw(st.integers(0, len(lines) - 1))
-        other = draw(st.integers(0, len(lines) - 1))
-        action = draw(st.sampled_from(["delete", "repeat", "swap", "splice", "cut"]))
-        if action == "delete":
-            del lines[at]
-        elif action == "repeat":
-            lines.insert(at, lines[other])
-        elif action == "swap":
-            lines[at], lines[other] = lines[other], lines[at]
-        else:
-            line = lines[at]
-            cut = draw(st.integers(0, len(line)))
-            piece = draw(st.sampled_from(PIECES) | st.text(max_size=4))
-            lines[at] = line[:cut] + (piece if action == "splice" else "") + line[cut + 1 :]
-    return "\n".join(lines)
 
 
 @FAST
