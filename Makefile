@@ -58,8 +58,10 @@ lint: $(STAMP) ## ruff (lint and format check), mypy, and the import layers (lin
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-bench: $(STAMP) ## Run scripts/bench_build.py (how long topologies take to build).
+bench: $(STAMP) ## Benchmarks: topology builds, reading 100 notes, checking a note on the kernel.
 	$(BIN)/python scripts/bench_build.py
+	$(BIN)/python scripts/bench_notes.py
+	$(BIN)/python scripts/bench_note_check.py
 
 chaos: $(STAMP) ## Reliability: kill the suite, and lab programs' starters, at random; count leftovers.
 	$(BIN)/python scripts/chaos.py
