@@ -160,6 +160,16 @@ def test_every_example_note_runs_as_its_diagram_shows(
     assert len(check.verdict.steps) == len(scenario.segments)  # none missing, none extra
 
 
+RACES = {
+    "three-segment-close": (
+        "Bob's close must come within the tick after Alice's FIN arrives: an end that never "
+        "received data acknowledges a FIN at the next tick (delayed ACK, ato 0), then its "
+        "FIN goes alone. The runner releases the FIN just after a tick, but a machine busy "
+        "enough to preempt it for 4 ms (about 1 run in 70 on two loaded CPUs) loses the race"
+    ),
+}
+"""Inline notes that depend on the runner acting within a kernel tick, and why: run twice."""
+
 COMPILED_WRONG = {
     "urgent-then-close": (
         "the compiler infers no 'Bob reads data' after urgent data (it does after ordinary "
@@ -181,6 +191,8 @@ COMPILED_WRONG = {
 )
 def test_every_inline_note_runs_as_its_diagram_shows(lab: Lab, name: str, family: str) -> None:
     check = check_scenario(lab, inline_note(name), family=family)
+    if name in RACES and not check.ok:
+        check = check_scenario(lab, inline_note(name), family=family)  # once more: see RACES
     assert_segments_as_documented(check.verdict)
 
 
