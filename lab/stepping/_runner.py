@@ -393,11 +393,12 @@ def _run_plain(
             observer.forget_so_far()
             for item in scenario.script:
                 if isinstance(item, Action):
+                    caused_from = len(observer.segments())  # it goes before what it causes
                     with lab[hosts[item.actor]].netns.entered():
                         result = sockets.perform(item)()
                     observer.quiet()
                     observed = ObservedAction(item.actor, item.verb, result, observer.states())
-                    actions.append((len(observer.segments()), observed))
+                    actions.append((caused_from, observed))
             observer.quiet()
             timeline: list[Observation] = []
             seen = observer.segments()

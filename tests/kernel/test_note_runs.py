@@ -291,3 +291,17 @@ def test_a_note_of_two_diagrams_runs_over_both_families_well_under_3_s() -> None
     runs = f"{len(note.scenarios)} diagrams x {len(FAMILIES)} families"
     print(f"{path.name}: {runs}: {seconds:.2f} s")
     assert seconds < 3.0
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("name", ["data-then-close", "close-only", "abort", "refused"])
+def test_without_stepping_each_action_goes_before_the_segments_it_causes(
+    lab: Lab, name: str, family: str
+) -> None:
+    # Plain mode holds nothing, so only notes whose order needs no holding are run: a
+    # simultaneous or three-segment close needs the stepper.
+    check = check_scenario(lab, inline_note(name), family=family, stepping=False)
+    assert_segments_as_documented(check.verdict)
+    assert check.run.start
+    assert check.run.ending == check.run.final
+    assert Role.CLIENT in check.run.isn
