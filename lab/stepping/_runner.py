@@ -28,7 +28,7 @@ from lab._errors import SteppingError
 from lab.kernel._lab import Lab
 from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
-from lab.stepping._stepper import Stepper
+from lab.stepping._stepper import HeldSegment, Stepper
 from lab.tcp._claims import RunRecord
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
@@ -40,11 +40,13 @@ TIME_WAIT_LIMIT = 75.0
 """Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
 SEGMENT_TIMEOUT = 1.0
 """Seconds to wait for the next documented segment before calling it not observed."""
-SENDER_GRACE = 0.15
-"""Seconds the documented sender is given before the other end's held segment is taken
-instead: longer than an immediate ACK takes, shorter than the kernel's least
-retransmission timeout (200 ms), so a note that names the wrong sender is judged
-on what the kernel sent next, not on the retransmission that waiting would cause."""
+ORDER_GRACE = 0.1
+"""Seconds the documented sender may take to send while the other end's segment is held.
+
+Long enough for a delayed ACK at its usual 40 ms, short enough that the held segment is
+not retransmitted (Linux's RTO is at least 200 ms): after it, the other end's goes first."""
+_COARSE_CLOCK: Final = 6
+"""CLOCK_MONOTONIC_COARSE (Linux), which the time module does not name: kernel ticks."""
 READ_SIZE = 65536
 """Bytes asked for by each read of "reads data" (it reads until nothing is left)."""
 SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
@@ -292,22 +294,18 @@ def run_scenario(
                 stepper.act(action.actor, sockets.perform(action))
                 setup += stepper.settle()
             started = stepper.states()
-            for item in scenario.script:
+            # Claims are judged from the timeline; only actions and segments are run.
+            steps = [i for i in scenario.script if isinstance(i, Action | DocumentedSegment)]
+            for n, item in enumerate(steps):
                 if isinstance(item, Action):
                     result = stepper.act(item.actor, sockets.perform(item))
                     timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
                     continue
-                if not isinstance(item, DocumentedSegment):
-                    continue  # claims are judged from the timeline; nothing to do here
-                # The documented sender's next segment: the other end's stay held, in order.
-                # Where the kernel lets either end go first (the ACKs of a simultaneous close
-                # cross on the wire), the documented order is the one that happens.
-                grace = min(SENDER_GRACE, segment_timeout)
-                held = stepper.poll(grace, sender=item.sender)
-                if held is None:  # the kernel's next segment, whoever sends it
-                    held = stepper.poll(segment_timeout - grace)
+                held = _next_segment(stepper, item.sender, segment_timeout)
                 if held is None:
                     break  # judged as "not observed" from here on
+                if n + 1 < len(steps) and isinstance(steps[n + 1], Action):
+                    _wait_for_a_tick()  # the action answers it: give it a whole tick
                 timeline.append(held.release())
             timeline += stepper.settle()  # anything the documentation does not list
             ending = final = stepper.states()
@@ -331,6 +329,42 @@ def run_scenario(
         ending=ending,
         isn=initial_sequence_numbers([*setup, *timeline]),
     )
+
+
+def _wait_for_a_tick() -> None:
+    """Return just after the kernel's clock ticks (a jiffy: 4 ms at HZ=250), within 20 ms.
+
+    An application that acts on a segment as soon as it arrives (a close just after the
+    peer's FIN) races the kernel's timers: a delayed ACK due "now" (ato 0, on an end that
+    never received data) goes at the next tick, and then the close sends FIN alone instead
+    of FIN+ACK. Releasing the segment just after a tick gives the action a whole tick,
+    where it takes well under a millisecond. CLOCK_MONOTONIC_COARSE advances once a tick.
+    """
+    begin = time.clock_gettime(_COARSE_CLOCK)
+    deadline = time.monotonic() + 0.02
+    while time.clock_gettime(_COARSE_CLOCK) == begin and time.monotonic() < deadline:
+        pass
+
+
+def _next_segment(stepper: Stepper, sender: Role, timeout: float) -> HeldSegment | None:
+    """The documented sender's next held segment, or the other end's if that one must go first.
+
+    The other end's segments stay held, in order, while the documented sender's next one
+    is waited for: where the kernel lets either end go first (the ACKs of a simultaneous
+    close cross on the wire), the documented order is the one that happens. But the other
+    end's segment is held only for ORDER_GRACE: if the documented sender sends nothing by
+    then, the kernel has done it another way (its segment may wait for the other's), and
+    the other's is let go rather than held until TCP retransmits it. None: nothing came
+    within `timeout`.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        held = stepper.poll(max(0.0, min(left, ORDER_GRACE)), sender=sender)
+        if held is None:
+            held = stepper.poll()  # the other end's, if one waits
+        if held is not None or left <= ORDER_GRACE:
+            return held
 
 
 def _run_plain(
@@ -359,11 +393,12 @@ def _run_plain(
             observer.forget_so_far()
             for item in scenario.script:
                 if isinstance(item, Action):
+                    caused_from = len(observer.segments())  # it goes before what it causes
                     with lab[hosts[item.actor]].netns.entered():
                         result = sockets.perform(item)()
                     observer.quiet()
                     observed = ObservedAction(item.actor, item.verb, result, observer.states())
-                    actions.append((len(observer.segments()), observed))
+                    actions.append((caused_from, observed))
             observer.quiet()
             timeline: list[Observation] = []
             seen = observer.segments()

@@ -159,6 +159,16 @@ def test_every_example_note_runs_as_its_diagram_shows(
     assert len(check.verdict.steps) == len(scenario.segments)  # none missing, none extra
 
 
+RACES = {
+    "three-segment-close": (
+        "Bob's close must come within the tick after Alice's FIN arrives: an end that never "
+        "received data acknowledges a FIN at the next tick (delayed ACK, ato 0), then its "
+        "FIN goes alone. The runner releases the FIN just after a tick, but a machine busy "
+        "enough to preempt it for 4 ms (about 1 run in 70 on two loaded CPUs) loses the race"
+    ),
+}
+"""Inline notes that depend on the runner acting within a kernel tick, and why: run twice."""
+
 COMPILED_WRONG: dict[str, str] = {}
 """Inline notes whose inferred actions are wrong, and why: they fail until lab.notes is fixed."""
 
@@ -175,6 +185,8 @@ COMPILED_WRONG: dict[str, str] = {}
 )
 def test_every_inline_note_runs_as_its_diagram_shows(lab: Lab, name: str, family: str) -> None:
     check = check_scenario(lab, inline_note(name), family=family)
+    if name in RACES and not check.ok:
+        check = check_scenario(lab, inline_note(name), family=family)  # once more: see RACES
     assert_segments_as_documented(check.verdict)
 
 
@@ -269,3 +281,17 @@ def test_a_note_of_two_diagrams_runs_over_both_families_well_under_3_s() -> None
     runs = f"{len(note.scenarios)} diagrams x {len(FAMILIES)} families"
     print(f"{path.name}: {runs}: {seconds:.2f} s")
     assert seconds < 3.0
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("name", ["data-then-close", "close-only", "abort", "refused"])
+def test_without_stepping_each_action_goes_before_the_segments_it_causes(
+    lab: Lab, name: str, family: str
+) -> None:
+    # Plain mode holds nothing, so only notes whose order needs no holding are run: a
+    # simultaneous or three-segment close needs the stepper.
+    check = check_scenario(lab, inline_note(name), family=family, stepping=False)
+    assert_segments_as_documented(check.verdict)
+    assert check.run.start
+    assert check.run.ending == check.run.final
+    assert Role.CLIENT in check.run.isn

@@ -12,8 +12,9 @@ from lab._addresses import SocketAddress
 from lab.stepping import Connection, ConnectionTracker, Segment
 from lab.stepping._counters import SentTally
 from lab.stepping._diag import TcpSocket
+from lab.stepping._runner import _ends_on_its_own, initial_sequence_numbers
 from lab.stepping._segment import unacknowledged
-from lab.tcp import ObservedSegment, Role, TcpFlag, TcpState
+from lab.tcp import ObservedSegment, Role, StateSnapshot, TcpFlag, TcpState
 
 CLIENT: SocketAddress = (ip_address("192.0.2.1"), 40000)
 SERVER: SocketAddress = (ip_address("192.0.2.2"), 8080)
@@ -128,3 +129,35 @@ def test_the_tally_counts_a_passive_syn_ack_retransmission_twice_as_the_kernel_d
     for flags, seq in [(SYN, 3), (SYN, 3), (SYN | ACK, 3)]:
         active.add(flags, seq)
     assert active.counted == 3  # a simultaneous open's SYN+ACK comes from the full socket
+
+
+def test_each_role_s_initial_sequence_number_is_its_first_syn_s() -> None:
+    def seg(sender: Role, flags: TcpFlag, seq: int) -> ObservedSegment:
+        return ObservedSegment(1, sender, sender.peer, flags, seq=seq, ack=0, length=0)
+
+    syn = TcpFlag.SYN
+    observed = [
+        seg(Role.CLIENT, syn, 100),
+        seg(Role.CLIENT, syn, 100),  # retransmitted
+        seg(Role.SERVER, syn | TcpFlag.ACK, 7),
+        seg(Role.CLIENT, TcpFlag.ACK, 101),
+    ]
+    assert initial_sequence_numbers(observed) == {Role.CLIENT: 100, Role.SERVER: 7}
+    refused = [seg(Role.CLIENT, syn, 5), seg(Role.SERVER, TcpFlag.RST | TcpFlag.ACK, 0)]
+    assert initial_sequence_numbers(refused) == {Role.CLIENT: 5}
+
+
+@pytest.mark.parametrize(
+    ("state", "timer", "ends"),
+    [
+        (TcpState.TIME_WAIT, "timewait,59sec,0", True),
+        (TcpState.FIN_WAIT_2, "timewait,1sec,0", True),  # orphaned: a timewait socket
+        (TcpState.FIN_WAIT_2, "", False),  # its application may still read: no timer
+        (TcpState.CLOSE_WAIT, "", False),
+        (TcpState.ESTABLISHED, "on,200ms,0", False),  # a retransmission needs the peer
+    ],
+)
+def test_wait_timers_waits_out_only_states_a_timer_ends_alone(
+    state: TcpState, timer: str, ends: bool
+) -> None:
+    assert _ends_on_its_own(StateSnapshot(state, timer)) is ends
