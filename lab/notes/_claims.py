@@ -110,6 +110,9 @@ _FIELD: Final = re.compile(
     re.IGNORECASE,
 )
 
+# tcpdump's "seq 1001:1101": the segment's first and next sequence numbers, 100 bytes of data.
+_SEQ_RANGE: Final = re.compile(r"(?<![A-Za-z0-9_])seq\s+(?P<first>\d+):(?P<last>\d+)(?![0-9])")
+
 # Words that say a segment carries data (when it is neither a SYN, a FIN nor a RST).
 _DATA: Final = re.compile(
     r"(?<![A-Za-z])(?:data|payload)(?![A-Za-z])"
@@ -159,7 +162,10 @@ _REFERENCE_AFTER: Final = re.compile(r"^\s*(?:에\s*대한|에\s*대해|의|に�
 # Parts of a note: a state belongs to the participant named before it in the same part.
 _PART_BREAK: Final = re.compile(r"[\n,;|/、\N{FULLWIDTH COMMA}\N{FULLWIDTH SEMICOLON}]")
 # A name-like token, and the case-insensitive spellings that may stand in Title case in prose.
-_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![A-Za-z0-9])")
+# Latin letters with accents belong to the word (SYN_REÇU is one word, not SYN_RE); CJK
+# characters do not, as they are written right against a state (进入SYN_SENT状态).
+_LATIN: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_TOKEN: Final = re.compile(rf"(?<![{_LATIN}])[{_LATIN}]+(?:[-_][{_LATIN}]+)*(?![{_LATIN}])")
 _TITLE_CASE_STATES: Final = frozenset({"ESTABLISHED", "CLOSED", "LISTEN", "LISTENING"})
 _NOT_ALONE: Final = frozenset({"CLOSE", "EST"})  # "close" is a call and "est" a French word
 
@@ -293,6 +299,8 @@ class MessageReading:
     seq: NumberClaim | None = None
     ack: NumberClaim | None = None
     data: bool = False
+    length: int | None = None
+    """Bytes of data documented (``len=100``, ``length 100``, tcpdump's ``seq 1001:1101``)."""
     urgent: bool = False
     unread: bool = False
     """The text says the data is left unread by the receiver."""
@@ -321,6 +329,8 @@ def read_message(text: str) -> MessageReading:
         work = _blank(work, bit.start(), bit.end())
     numbers: dict[str, NumberClaim] = {}
     length: int | None = None
+    for span in _SEQ_RANGE.finditer(work):
+        length = int(span["last"]) - int(span["first"])
     for found in _FIELD.finditer(work):
         key = found["key"].lower()
         if found["spaced"] is not None and found["key"] != key:
@@ -357,6 +367,7 @@ def read_message(text: str) -> MessageReading:
         seq=numbers.get("seq"),
         ack=numbers.get("ack"),
         data=data and not urgent,
+        length=length if data and not urgent and length else None,
         urgent=urgent,
         unread=bool(_UNREAD.search(work)),
         states=tuple(states),

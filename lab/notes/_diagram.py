@@ -527,7 +527,8 @@ def _actions_for(
         _act(before, Action(sender, "aborts"), ends)
     elif segment.reading.urgent or segment.reading.data:
         verb = "sends urgent data" if segment.reading.urgent else "sends data"
-        _act(before, Action(sender, verb), ends)
+        size = segment.reading.length if not segment.reading.urgent else None
+        _act(before, Action(sender, verb, size), ends)
         if not segment.unread:  # the urgent byte too: left unread, a later close sends RST
             _act(script.leading[k + 1], Action(receiver, "reads data"), ends)
 

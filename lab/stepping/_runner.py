@@ -36,6 +36,9 @@ from lab.tcp._spec import Action, DocumentedSegment, Scenario
 
 DATA = b"hello"
 URGENT = b"!"
+MAX_DATA = 1400
+"""The most bytes one "sends data" sends: what one segment carries over IPv4 and IPv6 on the
+lab's links (MTU 1500, timestamps on), so that a documented len=100 stays one segment."""
 TIME_WAIT_LIMIT = 75.0
 """Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
 SEGMENT_TIMEOUT = 1.0
@@ -86,6 +89,8 @@ class ScenarioSockets:
 
         def call() -> str:
             try:
+                if action.size is not None and action.verb == "sends data":
+                    return self.sends_data(action.actor, action.size)
                 return verb(self, action.actor)
             except OSError as error:
                 return errno.errorcode.get(error.errno or 0, str(error))
@@ -126,8 +131,10 @@ class ScenarioSockets:
         self.conn[role] = sock
         return f"accepted {peer[0]} port {peer[1]}"
 
-    def sends_data(self, role: Role) -> str:
-        return f"sent {self._sock(role).send(DATA)} bytes"
+    def sends_data(self, role: Role, size: int | None = None) -> str:
+        """Send a few bytes, or `size` (at most `MAX_DATA`, so that they fit one segment)."""
+        data = DATA if size is None else b"x" * min(size, MAX_DATA)
+        return f"sent {self._sock(role).send(data)} bytes"
 
     def sends_urgent_data(self, role: Role) -> str:
         return f"sent {self._sock(role).send(URGENT, socket.MSG_OOB)} urgent byte"

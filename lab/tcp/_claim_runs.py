@@ -73,6 +73,11 @@ class RunMoments:
             found.append(self.record.start.get(role))
         else:
             lo_item = self.timeline[lo]
+            if isinstance(lo_item, ObservedSegment) and lo_item.sender == role:
+                # Its own segment above: the state it sent it in counts too. When two
+                # segments cross (a simultaneous close), the peer's arrives before this
+                # one is released, and "FIN, then FIN-WAIT-1" is still what it did.
+                found.append(lo_item.before.get(role))
             found.append(moments(lo_item)[-1].get(role))
         first = 0 if lo is None else lo + 1
         last = len(self.timeline) if hi is None else hi

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import enum
 import re
+import unicodedata
 
 from lab._errors import UnknownNameError, did_you_mean
 
@@ -95,7 +96,11 @@ class TcpState(enum.StrEnum):
         several (``FIN_WAIT`` → FIN-WAIT-1 and FIN-WAIT-2), so a reader can judge
         a misspelling as the nearest state only when that is unambiguous.
         """
-        squashed = _squash(name)
+        # Accents fold away (SYN_REÇU is near SYN_RECU): a misspelling, not a state name.
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
+        )
+        squashed = _squash(plain)
         scores: dict[TcpState, float] = {}
         for alias, state in _STATE_ALIASES.items():
             score = difflib.SequenceMatcher(None, squashed, alias).ratio()

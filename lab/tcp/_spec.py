@@ -90,9 +90,14 @@ class Action:
     """The role that acts."""
     verb: str
     """A key of the spec's ``actions`` table: ``connects to a closed port``."""
+    size: int | None = None
+    """Bytes to send, for ``sends data`` when the documentation gives a length (``len=100``,
+    tcpdump's ``seq 1:101``), so that the numbers after it come out as documented; None:
+    a few bytes."""
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.verb}"
+        said = f"{self.actor} {self.verb}"
+        return f"{said} ({self.size} bytes)" if self.size is not None else said
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,22 @@ def test_data_and_urgent_data(text: str, data: bool, urgent: bool) -> None:
     assert reading.is_segment == bool(data or urgent or reading.flags)
 
 
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("PSH, ACK len=100", 100),
+        ("ACK Len=100", 100),
+        ("Flags [P.], seq 1001:1101, ack 5001, length 100", 100),
+        ("Flags [P.], seq 1:513, ack 1", 512),  # tcpdump's range alone
+        ("data", None),  # no length given: the runner's few bytes
+        ("ACK Len=0", None),
+        ("URG len=1", None),  # urgent data is one byte, whatever is written
+    ],
+)
+def test_the_length_of_data_as_written(text: str, length: int | None) -> None:
+    assert read_message(text).length == length
+
+
 def test_data_left_unread() -> None:
     assert read_message("data (unread)").unread
     assert read_note_text("읽지 않음", []).unread
@@ -225,6 +241,15 @@ def test_misspellings_are_judged_as_the_nearest_only_when_unambiguous() -> None:
     assert fin_wait.warning is not None
     assert "as close to FIN-WAIT-1 or FIN-WAIT-2" in fin_wait.warning
     assert find_states("TIMEOUT HTTP DATA MSG_OOB SYN-ACK") == []
+
+
+def test_an_accented_word_is_one_word_and_cjk_around_a_state_is_not() -> None:
+    [received] = find_states("SYN_REÇU")  # French: the whole word, not SYN_RE
+    assert received.written == "SYN_REÇU"
+    assert received.state is TcpState.SYN_RECEIVED
+    assert received.warning is not None
+    assert "did you mean SYN-RECEIVED?" in received.warning
+    assert [m.state for m in find_states("进入SYN_SENT状态")] == [TcpState.SYN_SENT]
 
 
 def test_a_note_without_state_or_timer_says_why() -> None:

@@ -264,6 +264,22 @@ def test_two_fins_before_either_ack_are_a_simultaneous_close() -> None:
     assert only(compiled).kind == "simultaneous close"
 
 
+def test_data_of_a_documented_length_is_sent_at_that_length() -> None:
+    compiled = mermaid(
+        """
+        sequenceDiagram
+        Note over C,S: ESTABLISHED
+        C->>S: PSH, ACK len=100 (GET / HTTP/1.1)
+        S->>C: ACK
+        S->>C: data
+        """
+    )
+    sends = [i for i in only(compiled).scenario.script if isinstance(i, Action)]
+    assert Action(Role.CLIENT, "sends data", 100) in sends
+    assert Action(Role.SERVER, "sends data") in sends
+    assert "client sends data (100 bytes)" in steps(compiled)
+
+
 def test_urgent_data_and_data_left_unread() -> None:
     compiled = mermaid(
         """
