@@ -100,19 +100,23 @@ def lab_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def lab_cli_into_a_closed_pipe(*args: str) -> tuple[int, str]:
     """Run ``python -m lab ARGS`` with its standard output's reader gone; (status, stderr).
 
-    As in ``lab ARGS | head -1`` once head has its line (or ``| true``).
+    As in ``lab ARGS | head -1`` once head has its line (or ``| true``). The
+    reading end is closed before lab starts, so its first write meets a closed
+    pipe however fast it writes (a busy machine cannot reorder the two).
     """
-    with subprocess.Popen(
-        [sys.executable, "-m", "lab", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as lab:
-        assert lab.stdout is not None
-        assert lab.stderr is not None
-        lab.stdout.close()
-        error = lab.stderr.read()
-    return lab.returncode, error
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lab", *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    return done.returncode, done.stderr
 
 
 def lab_cli_on_a_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
