@@ -16,6 +16,7 @@ at its line. Nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -213,7 +214,7 @@ class NoteCheck:
             if not mine:
                 continue
             for table in plan.note.tables:
-                claims += _table_claims(table, mine, str(family))
+                claims += _table_claims(table, mine, str(family), interrupted=result.interrupted)
         order = {str(f): n for n, f in enumerate(Family)}
         claims.sort(key=lambda c: (c.line, order.get(c.family, 9)))
         return cls(plan, result, tuple(claims))
@@ -373,21 +374,39 @@ def _claim_json(claim: ClaimVerdict) -> dict[str, object]:
 
 
 def _table_claims(
-    table: NoteTable, records: Sequence[RunRecord], family: str
+    table: NoteTable, records: Sequence[RunRecord], family: str, *, interrupted: bool = False
 ) -> list[ClaimVerdict]:
-    """A table's rows judged in one family: orders against its diagram's run, flags against all."""
+    """A table's rows judged in one family: orders against its diagram's run, flags against all.
+
+    After Ctrl-C a flag no finished run sent is unchecked, not failed: a run that did not
+    finish may have sent it.
+    """
     claims: list[ClaimVerdict] = []
     if table.orders:
         names = [table.scenario] if table.scenario else list(LIFECYCLE)
         against = [r for name in names for r in records if r.scenario.name == name]
         claims += judge_orders(table.orders, against)
     if table.flags:
-        claims += judge_flags(table.flags, records)
+        flags = judge_flags(table.flags, records)
+        if interrupted:
+            flags = tuple(_unfinished(c) if c.verdict == "fail" else c for c in flags)
+        claims += flags
+    # A row judged against no run carries no family: it is this family's row all the same.
+    claims = [c if c.family else dataclasses.replace(c, family=family) for c in claims]
     judged = {claim.line for claim in claims}
     for row in table.rows:
         if row.unchecked is not None and row.source.line not in judged:
             claims.append(_unchecked_row(row.source, row.unchecked, family, table.scenario))
     return claims
+
+
+def _unfinished(claim: ClaimVerdict) -> ClaimVerdict:
+    return dataclasses.replace(
+        claim,
+        verdict="unchecked",
+        observed="",
+        detail="interrupted (Ctrl-C) before every run finished; none that did sent it",
+    )
 
 
 def _unchecked_row(source: Source, reason: str, family: str, scenario: str | None) -> ClaimVerdict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
@@ -22,6 +22,9 @@ from lab._errors import LabError
 from lab._notecheck import NoteCheck, check_note
 from lab.notes import Note, load_note
 from lab.topology import Topology
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr, TracebackStyle
 
 __all__ = ["NOTE_SUFFIXES", "NoteDisagrees", "NoteFile", "NoteItem", "is_note"]
 
@@ -64,9 +67,14 @@ class NoteFile(pytest.File):
             yield item
 
     def checked(self) -> NoteCheck:
-        """The whole note checked on the kernel, once per process."""
+        """The whole note checked on the kernel, once per process (a failure to check, too)."""
         if not hasattr(self, "_checked"):
-            self._checked = check_note(self.read(), self.topology)
+            try:
+                self._checked: NoteCheck | LabError = check_note(self.read(), self.topology)
+            except LabError as error:
+                self._checked = error
+        if isinstance(self._checked, LabError):
+            raise self._checked
         return self._checked
 
 
@@ -91,11 +99,14 @@ class NoteItem(pytest.Item):
     def repr_failure(
         self,
         excinfo: pytest.ExceptionInfo[BaseException],
-        style: str | None = None,
-    ) -> str:
+        style: TracebackStyle | None = None,
+    ) -> str | TerminalRepr:
+        """The line-numbered report (or lab's one-sentence error), without a traceback."""
         if isinstance(excinfo.value, (NoteDisagrees, LabError)):
             return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
+        return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.lines[0] - 1, f"{self.path.name}::{self.name}"
+        # The domain is the name alone: pytest shows ``docs/tcp.md::L20-41 close`` from it
+        # (it turns the dots of a domain ending the node id into ``::``).
+        return self.path, self.lines[0] - 1, self.name

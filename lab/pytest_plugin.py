@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Generator, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -302,6 +302,9 @@ class _TestPcaps:
     def remove(self) -> None:
         for path in self.scenarios:
             path.unlink(missing_ok=True)
+        for folder in {p.parent for p in self.scenarios} - {self.directory}:
+            with suppress(OSError):  # a note's own folder (tcp_note), gone once empty
+                folder.rmdir()
 
 
 _pcaps = pytest.StashKey[_TestPcaps]()
@@ -342,8 +345,8 @@ def pytest_runtest_makereport(
     pcaps = item.stash.get(_pcaps, None)
     if pcaps is None:
         return report
-    if report.failed:
-        report.sections.append((_PCAP_SECTION, pcaps.describe()))
+    if report.failed and (described := pcaps.describe()):
+        report.sections.append((_PCAP_SECTION, described))
     if report.when == "teardown":  # the labs are down, their captures closed
         del item.stash[_pcaps]
         failed = any(r.failed for r in reports.values())
@@ -488,17 +491,22 @@ def tcp_note(lab_topology: Topology, request: pytest.FixtureRequest) -> Callable
         if not path.is_absolute() and not path.exists():
             path = request.config.rootpath / path
         directory = pcaps.directory / _file_name(f"{pcaps.stem}-{path.stem}")
-        result = check_note(
-            path,
-            lab_topology,
-            families=families,
-            pcap_dir=directory,
-            strict_flags=strict_flags,
-            wait_timers=wait_timers,
-        )
-        pcaps.scenarios += [Path(p) for p in result.result.pcaps.values()]
-        if check and not result.ok:
-            pytest.fail(result.report(), pytrace=False)
-        return result
+        try:
+            result = check_note(
+                path,
+                lab_topology,
+                families=families,
+                pcap_dir=directory,
+                strict_flags=strict_flags,
+                wait_timers=wait_timers,
+            )
+        except LabError as error:  # an unreadable note is bad input: its sentence, no traceback
+            unusable = str(error)
+        else:
+            pcaps.scenarios += [Path(p) for p in result.result.pcaps.values()]
+            if check and not result.ok:
+                pytest.fail(result.report(), pytrace=False)
+            return result
+        pytest.fail(unusable, pytrace=False)  # outside the except: no "during handling" chain
 
     return run

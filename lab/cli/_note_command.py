@@ -50,12 +50,16 @@ def run_notes(args: argparse.Namespace) -> int:
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
         ensure_privileges()
         checks, interrupted = _run(plans, pcaps, args)
-        failed = interrupted or any(not check.ok for check in checks)
+        # As lab check's tables: pcaps are kept when a claim failed, not for Ctrl-C alone.
+        failed = any(claim.verdict == "fail" for check in checks for claim in check.claims)
         kept = pcaps.finish(failed=failed)
         _write(checks, outputs, kept, mermaid=args.mermaid)
     if interrupted:
+        finished = sum(len(check.result.runs) for check in checks)
+        planned = sum(len(plan.check.runs) for plan in plans)
         print(
-            f"lab: interrupted (Ctrl-C) after {len(checks)} of {len(plans)} notes; "
+            f"lab: interrupted (Ctrl-C) after {finished} of {planned} runs "
+            f"({len(checks) - 1} of {len(plans)} notes finished); "
             "the report shows the runs that finished",
             file=sys.stderr,
         )
@@ -70,10 +74,12 @@ def _explain(notes: list[str], *, brief: bool) -> int:
         note = load_note(path)
         if brief:
             print(f"{note.source}: {note.title or 'a note'}")
-            for diagram in note.diagrams:
-                print(f"  {diagram.label}: {diagram.scenario.title}")
-            for table in note.tables:
-                print(f"  L{table.first}-{table.last} table: {' | '.join(table.header)}")
+            blocks = [(d.first, f"{d.label}: {d.scenario.title}") for d in note.diagrams]
+            blocks += [
+                (t.first, f"L{t.first}-{t.last} table: {' | '.join(t.header)}") for t in note.tables
+            ]
+            for _, line in sorted(blocks):  # in the note's order, as pytest's items
+                print(f"  {line}")
         else:
             print(explain(note))
         if not note.has_claims:
