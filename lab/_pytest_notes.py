@@ -94,7 +94,10 @@ class NoteItem(pytest.Item):
             {c.line for c in check.claims if first <= c.line <= last and c.verdict == "fail"}
         )
         if failed:
-            raise NoteDisagrees(check.report(self.lines))
+            where = ", ".join(map(str, failed))
+            raise NoteDisagrees(
+                f"line(s) {where} disagree with the kernel\n\n" + check.report(self.lines)
+            )
 
     def repr_failure(
         self,

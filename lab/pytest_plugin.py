@@ -161,6 +161,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "neither root nor a user namespace is available",
     )
     config.pluginmanager.register(_FailedTestsPcaps(), "lab-failed-tests-pcaps")
+    _collect_notes_too(config)
     try:
         ensure_privileges(allow_user_namespace=not config.getoption("--lab-no-userns"))
         config.stash[_privilege_failure] = None
@@ -193,6 +194,17 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     note = NoteFile.from_parent(parent, path=file_path)
     note.topology = _load(parent.config, _default_topology(parent.config))
     return note
+
+
+def _collect_notes_too(config: pytest.Config) -> None:
+    """Add the note folders to what pytest collects, unless a path it collects holds them.
+
+    ``pytest tests --lab-notes docs`` (or ``testpaths = tests``) walks docs/ too.
+    """
+    walked = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    for root in _note_roots(config):
+        if root.exists() and not any(root.is_relative_to(path) for path in walked):
+            config.args.append(str(root))
 
 
 def _note_roots(config: pytest.Config) -> list[Path]:

@@ -258,3 +258,29 @@ def test_without_root_notes_run_in_a_user_namespace_or_skip_with_the_reason(
     assert "10 skipped" in done.stdout, done.stdout + done.stderr
     assert "needs network namespaces" in done.stdout
     assert "run as root (sudo make test)" in done.stdout
+
+
+def test_notes_outside_the_collected_folders_are_collected_too(pytester: pytest.Pytester) -> None:
+    docs = write_notes(pytester.path)
+    (docs / "wrong.md").unlink()
+    pytester.makeini("[pytest]\ntestpaths = tests\nlab_notes = docs\n")
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "test_plain.py").write_text("def test_plain():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*tests/test_plain.py::test_plain PASSED*"], consecutive=False)
+    result.stdout.fnmatch_lines(["*docs/tcp.md::L12-25 open PASSED*"], consecutive=False)
+    # Named on the command line, next to a test folder, a note is collected once.
+    again = pytester.runpytest_subprocess("-p", "no:cacheprovider", "tests", "docs/tcp.md")
+    again.assert_outcomes(passed=6)
+
+
+def test_the_short_summary_names_the_lines_that_disagree(pytester: pytest.Pytester) -> None:
+    write_notes(pytester.path)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--lab-notes", "docs/wrong.md", "-rf"
+    )
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(
+        ["FAILED docs/wrong.md::L12-25 open - line(s) 19 disagree with the kernel"]
+    )
