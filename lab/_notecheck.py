@@ -233,6 +233,16 @@ class NoteCheck:
         """Claims per verdict (``{"ok": 40, "fail": 0, "timer": 1, "unchecked": 2}``)."""
         return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
 
+    @property
+    def stopped(self) -> dict[str, list[str]]:
+        """Scenario → why its runs stopped early, per family (an action the sockets could not
+        do there: data after a reset); the claims after it are judged as not observed."""
+        stopped: dict[str, list[str]] = {}
+        for run in self.result.runs:
+            if run.stopped:
+                stopped.setdefault(run.scenario.name, []).append(f"{run.family}: {run.stopped}")
+        return stopped
+
     def lines(self, verdict: str) -> list[int]:
         """The lines whose verdict (the worst of their claims, both families) is `verdict`.
 
@@ -268,6 +278,7 @@ class NoteCheck:
             header=self.result.header(),
             demonstrations=self.plan.why,
             pcaps=self.result.pcaps,
+            stopped=self.stopped,
             interrupted=self.result.not_run if self.result.interrupted else None,
         )
 
@@ -343,6 +354,7 @@ class NoteCheck:
                 for d in self.note.diagrams
             ],
             "demonstrations": dict(self.plan.why),
+            "stopped": self.stopped,
             "skipped": [
                 {"lines": [s.first, s.last], "what": s.what, "reason": s.reason}
                 for s in self.note.skipped

@@ -44,17 +44,21 @@ def render_note_report(
     pcaps: Mapping[str, str] | None = None,
     interrupted: Sequence[str] | None = None,
     only: tuple[int, int] | None = None,
+    stopped: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The report of one note (see the module docstring); `interrupted` lists runs not run.
 
     `only` (first, last): just the diagrams and tables within those lines, and no
-    demonstrations, skips or warnings outside them.
+    demonstrations, skips or warnings outside them. `stopped`: for a diagram's
+    scenario, why its runs stopped before the end (``IPv4: 'server sends data' could
+    not be done: ...``), said under its heading.
     """
     out = [f"{note.source}: {note.title or 'a note'}"]
     if header:
         out.append(header)
     blocks: list[tuple[int, int, str, Mapping[Role, str]]] = [
-        (d.first, d.last, _diagram_heading(d), d.names) for d in note.diagrams
+        (d.first, d.last, _diagram_heading(d, (stopped or {}).get(d.scenario.name, ())), d.names)
+        for d in note.diagrams
     ]
     blocks += [(t.first, t.last, _table_heading(t, note), _names_of(t, note)) for t in note.tables]
     blocks.sort()
@@ -94,13 +98,15 @@ def render_note_report(
     return "\n".join(out)
 
 
-def _diagram_heading(diagram: NoteDiagram) -> str:
+def _diagram_heading(diagram: NoteDiagram, stopped: Sequence[str] = ()) -> str:
     names = ", ".join(f"{name} is the {role}" for role, name in sorted(diagram.names.items()))
     context = f"; shown only: {', '.join(diagram.context)}" if diagram.context else ""
-    return (
+    heading = (
         f"lines {diagram.first}-{diagram.last}, diagram ({diagram.kind}): "
         f"{names} ({diagram.because}){context}"
     )
+    reasons = [f"  the script stopped early, {_words(why, diagram.names)}" for why in stopped]
+    return "\n".join([heading, *reasons])
 
 
 def _table_heading(table: NoteTable, note: Note) -> str:

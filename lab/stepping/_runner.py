@@ -243,6 +243,9 @@ class ScenarioRun:
     """Both roles' states once the setup was done and settled, before the script."""
     ending: dict[str, StateSnapshot] = field(default_factory=dict)
     """Both roles' states when the script and its settling ended, before any wait."""
+    stopped: str = ""
+    """Why the script stopped before its end, if it did: an action the sockets could not
+    do there (``'server sends data' could not be done: server has no connection yet``)."""
     isn: dict[str, int] = field(default_factory=dict)
     """Each role's initial sequence number, from its SYN (setup or script); none if it sent none."""
 
@@ -293,20 +296,33 @@ def run_scenario(
     timeline: list[Observation] = []
     setup: list[ObservedSegment] = []
     waited: dict[str, float] = {}
+    stopped = ""
     try:
         with Stepper(
             lab, client=client, server=server, port=port, sysctls=scenario.sysctls, pcap=pcap
         ) as stepper:
             for action in scenario.setup:
-                stepper.act(action.actor, sockets.perform(action))
+                try:
+                    stepper.act(action.actor, sockets.perform(action))
+                except SteppingError as error:
+                    stopped = f"the setup's '{action}' could not be done: {error}"
+                    break
                 setup += stepper.settle()
             started = stepper.states()
             # Claims are judged from the timeline; only actions and segments are run.
             steps = [i for i in scenario.script if isinstance(i, Action | DocumentedSegment)]
-            for n, item in enumerate(steps):
+            for n, item in enumerate(steps if not stopped else ()):
                 if isinstance(item, Action):
-                    result = stepper.act(item.actor, sockets.perform(item))
+                    try:
+                        result = stepper.act(item.actor, sockets.perform(item))
+                    except SteppingError as error:
+                        # The script asks what the sockets cannot do here (data after a
+                        # reset): what happened so far is judged, the rest not observed.
+                        stopped = f"'{item}' could not be done: {error}"
+                        result = f"could not: {error}"
                     timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
+                    if stopped:
+                        break
                     continue
                 held = _next_segment(stepper, item.sender, segment_timeout)
                 if held is None:
@@ -335,6 +351,7 @@ def run_scenario(
         start=started,
         ending=ending,
         isn=initial_sequence_numbers([*setup, *timeline]),
+        stopped=stopped,
     )
 
 

@@ -204,3 +204,18 @@ def test_nothing_tcp_is_exit_2_and_says_what_was_looked_for(tmp_path: Path) -> N
     missing = lab_cli("check", str(tmp_path / "absent.md"))
     assert missing.returncode == 2
     assert "absent.md" in missing.stderr
+
+
+def test_a_script_the_sockets_cannot_follow_is_judged_with_its_reason(tmp_path: Path) -> None:
+    note = tmp_path / "reset-first.md"
+    note.write_text(
+        "```mermaid\nsequenceDiagram\n    A->>B: RST\n    B->>A: SYN\n"
+        "    A->>B: SYN, ACK\n    B->>A: ACK\n```\n"
+    )
+    result = check_note(note)  # no exception: the claims are judged, the reason said
+    assert result.lines("fail") == [3, 4, 5, 6]
+    (reasons,) = result.stopped.values()
+    assert all("aborts' could not be done" in r and "no connection yet" in r for r in reasons)
+    assert "the script stopped early, IPv4: 'A aborts' could not be done" in result.report()
+    done = lab_cli("check", str(note))
+    assert done.returncode == 1, done.stderr
