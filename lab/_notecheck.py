@@ -372,17 +372,8 @@ class NoteCheck:
 
 
 def _claim_json(claim: ClaimVerdict) -> dict[str, object]:
-    return {
-        "line": claim.line,
-        "text": claim.text,
-        "kind": claim.kind,
-        "verdict": claim.verdict,
-        "family": claim.family,
-        "documented": claim.documented,
-        "observed": claim.observed,
-        "detail": claim.detail,
-        "scenario": claim.scenario,
-    }
+    """A claim as plain data: every field of `ClaimVerdict`, by name."""
+    return dataclasses.asdict(claim)
 
 
 def _table_claims(

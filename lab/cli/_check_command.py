@@ -41,19 +41,8 @@ def run(args: argparse.Namespace) -> int:
         server=args.server,
         spec=Path(args.spec) if args.spec else None,
     )
-    if args.json == STDOUT and args.junit_xml == STDOUT:
-        raise UsageError(
-            "--json - and --junit-xml - both ask for standard output; send one to a file"
-        )
     with ExitStack() as unwritten:  # what the check never got to write is removed again
-        outputs = [
-            output
-            for output in (
-                _output(args.json, "--json", "check.json", "JSON", unwritten),
-                _output(args.junit_xml, "--junit-xml", "check.xml", "JUnit XML", unwritten),
-            )
-            if output is not None
-        ]
+        outputs = output_files(args, unwritten)
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
         ensure_privileges()  # after the files and folder are made: they are the user's
         result = _run(plan, pcaps, args)
@@ -111,6 +100,22 @@ def _run(plan: CheckPlan, pcaps: PcapFolder, args: argparse.Namespace) -> CheckR
     except BaseException:
         pcaps.finish(failed=True)
         raise
+
+
+def output_files(args: argparse.Namespace, unwritten: ExitStack) -> list[OutputFile]:
+    """The files --json and --junit-xml name, opened now (checked before anything runs).
+
+    Each is discarded again if the check ends before writing it (`unwritten` unwinds).
+    """
+    if args.json == STDOUT and args.junit_xml == STDOUT:
+        raise UsageError(
+            "--json - and --junit-xml - both ask for standard output; send one to a file"
+        )
+    outputs = (
+        _output(args.json, "--json", "check.json", "JSON", unwritten),
+        _output(args.junit_xml, "--junit-xml", "check.xml", "JUnit XML", unwritten),
+    )
+    return [output for output in outputs if output is not None]
 
 
 def _output(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from lab._errors import LabError
 from lab._notecheck import NoteCheck, NoteInterrupted, NotePlan, plan_note, run_note_plan
-from lab.cli._check_command import _output
-from lab.cli._outputs import STDOUT, OutputFile, PcapFolder
+from lab.cli._check_command import output_files
+from lab.cli._outputs import OutputFile, PcapFolder
 from lab.cli._parser import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from lab.cli._progress import CheckProgress
 from lab.kernel._privileges import ensure_privileges
@@ -34,19 +34,8 @@ def run_notes(args: argparse.Namespace) -> int:
         plan_note(note, args.topology, families=args.family, client=args.client, server=args.server)
         for note in args.notes
     ]
-    if args.json == STDOUT and args.junit_xml == STDOUT:
-        raise UsageError(
-            "--json - and --junit-xml - both ask for standard output; send one to a file"
-        )
     with ExitStack() as unwritten:
-        outputs = [
-            output
-            for output in (
-                _output(args.json, "--json", "check.json", "JSON", unwritten),
-                _output(args.junit_xml, "--junit-xml", "check.xml", "JUnit XML", unwritten),
-            )
-            if output is not None
-        ]
+        outputs = output_files(args, unwritten)
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
         ensure_privileges()
         checks, interrupted = _run(plans, pcaps, args)
