@@ -73,11 +73,13 @@ class RunMoments:
             found.append(self.record.start.get(role))
         else:
             lo_item = self.timeline[lo]
-            if isinstance(lo_item, ObservedSegment) and lo_item.sender == role:
+            own = self._own_segment_above(role, lo)
+            if own is not None:
                 # Its own segment above: the state it sent it in counts too. When two
                 # segments cross (a simultaneous close), the peer's arrives before this
-                # one is released, and "FIN, then FIN-WAIT-1" is still what it did.
-                found.append(lo_item.before.get(role))
+                # one is released, and "FIN, then FIN-WAIT-1" is still what it did; so
+                # too when the peer's crossing segment is drawn between (a par block).
+                found.append(own.before.get(role))
             found.append(moments(lo_item)[-1].get(role))
         first = 0 if lo is None else lo + 1
         last = len(self.timeline) if hi is None else hi
@@ -87,6 +89,19 @@ class RunMoments:
         else:
             found.append(moments(self.timeline[hi])[0].get(role))
         return list(dict.fromkeys(s.state for s in found if s is not None))
+
+    def _own_segment_above(self, role: Role, lo: int) -> ObservedSegment | None:
+        """`role`'s segment at timeline[lo], or just before the peer's segment there when
+        the peer sent that one before it had `role`'s (the two crossed on the wire)."""
+        item = self.timeline[lo]
+        if not isinstance(item, ObservedSegment):
+            return None
+        if item.sender == role:
+            return item
+        before = self.timeline[lo - 1] if lo > 0 else None
+        if isinstance(before, ObservedSegment) and before.sender == role and _crossed(before, item):
+            return before
+        return None
 
     def ending(self, role: Role) -> StateSnapshot | None:
         """`role` when the script and its settling ended (before any wait)."""
@@ -148,3 +163,12 @@ class RunMoments:
         if syn is not None:
             return syn.seq
         return sent[0].seq if sent else 0
+
+
+def _crossed(first: ObservedSegment, second: ObservedSegment) -> bool:
+    """Whether `second` (the peer's) was sent before the peer had `first`: its ACK field
+    does not cover all of `first` (its data, and its SYN or FIN)."""
+    if TcpFlag.ACK not in second.flags:
+        return True
+    end = first.seq + first.length + bool(first.flags & (TcpFlag.SYN | TcpFlag.FIN))
+    return ((second.ack - end) % 2**32) >= 2**31  # the ack lies before first's end

@@ -219,3 +219,17 @@ def test_a_script_the_sockets_cannot_follow_is_judged_with_its_reason(tmp_path: 
     assert "the script stopped early, IPv4: 'A aborts' could not be done" in result.report()
     done = lab_cli("check", str(note))
     assert done.returncode == 1, done.stderr
+
+
+def test_states_after_a_par_block_of_crossing_fins_pass(tmp_path: Path) -> None:
+    note = tmp_path / "par.md"
+    note.write_text(
+        "```mermaid\nsequenceDiagram\n    Note over A,B: ESTABLISHED\n    par both close\n"
+        "        A->>B: FIN\n    and\n        B->>A: FIN\n    end\n"
+        "    Note over A: FIN_WAIT_1\n    Note over B: FIN_WAIT_1\n"
+        "    Note over A,B: CLOSING\n    A->>B: ACK\n    B->>A: ACK\n"
+        "    Note over A,B: TIME_WAIT\n```\n"
+    )
+    result = check_note(note)
+    assert result.ok, result.report()
+    assert result.lines("ok") == [3, 5, 7, 9, 10, 11, 12, 13, 14]
