@@ -465,7 +465,7 @@ def test_coverage_of_states_and_flags() -> None:
     status = {row.name: row for row in (*found.states, *found.flags)}
     assert status["SYN-SENT"].status is CoverageStatus.OBSERVED
     assert status["SYN-SENT"].observed_in == ("open (IPv4)",)
-    assert status["SYN-SENT"].documented_in == ("open", "refused")
+    assert status["SYN-SENT"].documented_in == ("open", "refused", "ecn-open")
     assert status["TIME-WAIT"].status is CoverageStatus.OBSERVED
     assert status["LISTEN"].status is CoverageStatus.UNDOCUMENTED
     assert status["CLOSING"].status is CoverageStatus.UNDOCUMENTED
