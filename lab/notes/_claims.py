@@ -93,6 +93,11 @@ _FLAG: Final = re.compile(rf"(?<![A-Za-z0-9_])(?:{_FLAG_NAME})(?![A-Za-z0-9_])",
 _JOINER: Final = re.compile(r"^[\s+/,&|\-]*(?:(?:and|y|et|und|및|와|과|和|与|と)[\s+/,&|\-]*)?$")
 # tcpdump's notation: [S], [S.], [F.], [P.], [R.], [.].
 _TCPDUMP: Final = re.compile(r"\[(?P<letters>[SFRPUEW.]{1,8})\]")
+# Wireshark's packet list: [SYN], [SYN, ACK], [FIN, PSH, ACK].
+_WIRESHARK_FLAG: Final = r"(?:SYN|ACK|FIN|RST|PSH|URG|ECE|CWR)"
+_WIRESHARK: Final = re.compile(rf"\[\s*{_WIRESHARK_FLAG}(?:\s*,\s*{_WIRESHARK_FLAG})*\s*\]")
+# tcpdump and Wireshark list every flag a segment has: one of these they leave out is not set.
+_LISTED: Final = TcpFlag.SYN | TcpFlag.ACK | TcpFlag.FIN | TcpFlag.RST
 
 # A flag written as a bit: SYN=1, ACK: 0 (upper-case ACK only: lower-case ack= is the number).
 _BIT: Final = re.compile(
@@ -340,9 +345,13 @@ def read_message(text: str) -> MessageReading:
         else:
             numbers.setdefault(key[:3], _number(found))
         work = _blank(work, found.start(), found.end())
-    for dump in _TCPDUMP.finditer(work):
-        flags |= TcpFlag.parse(dump[0])
+    listed: TcpFlag | None = None
+    for dump in (*_TCPDUMP.finditer(work), *_WIRESHARK.finditer(work)):
+        listed = (listed or NO_FLAGS) | TcpFlag.parse(dump[0])
         work = _blank(work, dump.start(), dump.end())
+    if listed is not None:
+        flags |= listed
+        absent |= _LISTED & ~listed
     states = find_states(work)
     for mention in states:
         work = _blank(work, mention.start, mention.end)

@@ -6,7 +6,9 @@
 
 Each mermaid sequence diagram that shows TCP segments becomes a scenario
 (`_diagram`); each table of states or flags becomes claims (`_table`), checked
-against the run of the nearest diagram above it (else below). Everything else
+against the run of the nearest diagram above it (else below), or against a
+whole connection when that diagram shows no open and the table names opening
+states (a summary below the last diagram). Everything else
 is skipped with its reason, and whatever was read with doubt is a warning at
 its line. Pure: no kernel access.
 """
@@ -54,6 +56,9 @@ def read_note(text: str, source: str = "<string>") -> Note:
         nearest = _nearest_diagram(table.first, diagrams)
         names = _participant_roles(nearest, diagrams)
         scenario = nearest.scenario.name if nearest else None
+        result = compile_table(table, scenario, names, [])
+        if isinstance(result, NoteTable) and nearest and not _shows(nearest, result):
+            scenario = None  # a summary of a whole connection below a diagram of one part
         result = compile_table(table, scenario, names, warnings)
         if isinstance(result, NoteTable):
             tables.append(result)
@@ -91,6 +96,18 @@ def _fence(fence: Fence, markdown: Markdown, warnings: list[NoteWarning]) -> Not
             f"{what}, not a sequenceDiagram: lab checks the segments of sequence diagrams",
         )
     return compile_diagram(diagram, fence, markdown, warnings)
+
+
+# States only an open passes through: a diagram that starts on an open connection cannot be
+# the run a table naming them is checked against (a summary of the whole connection).
+_OPEN_STATES: Final = frozenset({TcpState.LISTEN, TcpState.SYN_SENT, TcpState.SYN_RECEIVED})
+
+
+def _shows(diagram: NoteDiagram, table: NoteTable) -> bool:
+    """Whether `diagram`'s run can show the opening states `table` names, if it names any."""
+    named = {state for order in table.orders for state, _ in order.states}
+    opens = {"open", "refused"} & set(diagram.kind.split(", "))
+    return bool(opens) or not named & _OPEN_STATES
 
 
 def _nearest_diagram(line: int, diagrams: list[NoteDiagram]) -> NoteDiagram | None:

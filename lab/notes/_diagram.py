@@ -17,7 +17,7 @@ Pure: no kernel access.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -50,7 +50,10 @@ ACTION_RULES: Final = (
     ("a SYN from X", "X connects and the other end listens (first, before anything else)"),
     ("a SYN answered by a RST", "X connects to a closed port; nobody listens"),
     ("a FIN from X", "X's application closes, just before it"),
-    ("two FINs before either end's ACK", "a simultaneous close: both close before the first"),
+    (
+        "two FINs before either end's ACK (the second end not noted LAST-ACK)",
+        "a simultaneous close: both close before the first",
+    ),
     ("a RST from X (not an answer to a SYN)", "X aborts (SO_LINGER 0), just before it"),
     ("data from X", "X sends data; the receiver reads it just after, unless the note says unread"),
     ("URG from X", "X sends urgent data; the receiver reads it just after, unless unread"),
@@ -189,6 +192,8 @@ def compile_diagram(
             and readings[id(e)].is_segment
         ]
     )
+    if _simultaneous_open(script.segments):
+        return Skipped(fence.first, fence.last, "mermaid sequence diagram", _SIMULTANEOUS_OPEN)
     _place_claims(
         diagram, script=script, roles=roles, readings=readings, sources=sources, warnings=warnings
     )
@@ -206,6 +211,30 @@ def compile_diagram(
         names={role: labels[ident] for ident, role in roles.items()},
         because=because,
         context=tuple(labels[p.id] for p in diagram.participants if p.id not in roles),
+    )
+
+
+_SIMULTANEOUS_OPEN: Final = (
+    "a simultaneous open (each end sends a SYN, then a SYN+ACK): Linux does it, but lab's "
+    "runner has one end connect and the other listen, so it cannot make one happen; not checked"
+)
+
+
+def _simultaneous_open(segments: Sequence[_Segment]) -> bool:
+    """Whether both ends send a bare SYN and the first sends a SYN again after the other's.
+
+    A server's reply written as a bare ``SYN`` (for SYN+ACK) and then an ACK is no
+    simultaneous open: only the first SYN's sender repeating one makes it one.
+    """
+    bare = [
+        k for k, s in enumerate(segments) if s.flags & (TcpFlag.SYN | TcpFlag.ACK) == TcpFlag.SYN
+    ]
+    if not bare:
+        return False
+    opener = segments[bare[0]].sender
+    other = next((k for k in bare if segments[k].sender != opener), None)
+    return other is not None and any(
+        TcpFlag.SYN in s.flags and s.sender == opener for s in segments[other + 1 :]
     )
 
 
@@ -440,17 +469,17 @@ class _Ends:
     closed: set[Role] = field(default_factory=set)
     closing_claimed: bool = False
     """Some note claims CLOSING, the state only a simultaneous close reaches."""
+    last_ack: set[Role] = field(default_factory=set)
+    """The ends some note puts in LAST-ACK: each closed on a FIN it had, not across one."""
 
 
 def _infer_actions(script: _Script, warnings: list[NoteWarning]) -> tuple[Action, ...]:
     """Fill in the actions the segments imply (see ACTION_RULES); the setup."""
     segments = script.segments
+    stated = [c for slot in script.claims for c in slot if isinstance(c, StateClaim)]
     ends = _Ends(
-        closing_claimed=any(
-            isinstance(c, StateClaim) and c.state is TcpState.CLOSING
-            for slot in script.claims
-            for c in slot
-        )
+        closing_claimed=any(c.state is TcpState.CLOSING for c in stated),
+        last_ack={c.role for c in stated if c.state is TcpState.LAST_ACK},
     )
     opening = next(
         (
@@ -513,11 +542,15 @@ def _actions_for(
             and TcpFlag.FIN in following.flags
             and following.sender == receiver
             and receiver not in ends.closed
-            and (TcpFlag.ACK not in following.flags or ends.closing_claimed)
+            and (
+                ends.closing_claimed
+                or (TcpFlag.ACK not in following.flags and receiver not in ends.last_ack)
+            )
         ):
-            # Two FINs before either ACK: a simultaneous close. A FIN+ACK answering the FIN
-            # (with no CLOSING state in the note) is a three-segment close: the peer closes
-            # once it has the FIN, as the FIN rule does.
+            # Two FINs before either ACK: a simultaneous close. A FIN+ACK answering the FIN,
+            # or a FIN whose sender the note puts in LAST-ACK (with no CLOSING state in the
+            # note), is a three-segment close: the peer closes once it has the FIN, as the
+            # FIN rule does.
             closing.append(receiver)
         for role in closing:
             _act(before, Action(role, "closes"), ends)

@@ -9,8 +9,10 @@ column, one whose every cell is a participant of the note's diagrams, a word
 for client or server (`ROLE_WORDS`), a word for both, or blank (every end).
 Headers are not needed, so ``Side | State | What happens`` and ``구분 | 절차 |
 설명`` read alike. A table whose headers are the ends (``Step | Client |
-Server``) gives each end's column as its order. The other cells are the row's
-description, kept for display. Pure: no kernel access.
+Server``) gives each end's column as its order, and a column headed by both
+(``Client / Server``, cells ``FIN_WAIT_1 / ESTABLISHED``) gives each end the
+state on its side of the slash. The other cells are the row's description,
+kept for display. Pure: no kernel access.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ _MOST: Final = 0.5
 _ROLE_CELL_LENGTH: Final = 40
 """Longer cells are descriptions, not the name of an end."""
 
+_BOTH_ENDS: Final = "/"
+"""What parts a header naming both ends (``Client / Server``) and its cells."""
+
 Resolved = Role | str | None
 """A role cell read: a Role, `EVERY_END`, or None when it names no end lab knows."""
 
@@ -46,8 +51,9 @@ class _Columns:
     state: int | None
     flag: int | None
     role: int | None
-    per_role: Mapping[int, Role]
-    """Columns headed by an end (``Client | Server``), each holding that end's states."""
+    per_role: Mapping[int, tuple[Role, ...]]
+    """Columns headed by an end (``Client | Server``), each holding that end's states; or by
+    both ends (``Client / Server``), each cell holding their states in that order."""
 
 
 def compile_table(
@@ -135,9 +141,9 @@ def _columns(
     state_share = [_share(has_state[c], filled[c]) for c in range(width)]
     flag_share = [_share(has_flag[c], filled[c]) for c in range(width)]
     per_role = {
-        c: role
+        c: roles
         for c in range(width)
-        if isinstance(role := resolve(table.header.cells[c]), Role) and state_share[c] >= _MOST
+        if (roles := _header_roles(table.header.cells[c], resolve)) and state_share[c] >= _MOST
     }
     state = _best(state_share, exclude=set(per_role))
     flag = _best(flag_share, exclude={*per_role, *([state] if state is not None else [])})
@@ -155,6 +161,15 @@ def _columns(
             role_columns.append((named, -c))
     role_column = -max(role_columns)[1] if role_columns else None
     return _Columns(state, flag, role_column, per_role)
+
+
+def _header_roles(header: str, resolve: Callable[[str], Resolved]) -> tuple[Role, ...]:
+    """The ends a header names: ``Client`` one, ``Client / Server`` both (in that order)."""
+    sides = [resolve(side) for side in header.split(_BOTH_ENDS)]
+    if len(sides) == 2 and all(isinstance(r, Role) for r in sides) and sides[0] != sides[1]:
+        return tuple(r for r in sides if isinstance(r, Role))
+    whole = resolve(header)
+    return (whole,) if isinstance(whole, Role) else ()
 
 
 def _best(shares: Sequence[float], exclude: set[int]) -> int | None:
@@ -177,8 +192,9 @@ class _Reading:
         """What row `index` reads as (one row per end for a table headed by the ends)."""
         if self.columns.per_role:
             return [
-                TableRow(source, role, self._states(index, c, source), NO_FLAGS, description)
-                for c, role in self.columns.per_role.items()
+                TableRow(source, role, states, NO_FLAGS, description)
+                for c, roles in self.columns.per_role.items()
+                for role, states in zip(roles, self._sides(index, c, roles, source), strict=True)
             ]
         cells = self.grid[index]
         flag_column, state_column = self.columns.flag, self.columns.state
@@ -208,6 +224,20 @@ class _Reading:
         if not states and not flags and unchecked is None:
             unchecked = "it names no state and no flag"
         return [TableRow(source, role, states, flags or NO_FLAGS, description, unchecked)]
+
+    def _sides(
+        self, index: int, column: int, roles: tuple[Role, ...], source: Source
+    ) -> list[tuple[TcpState, ...]]:
+        """Each of `roles`' states in a cell: the whole cell for one, a side of the slash each."""
+        if len(roles) == 1:
+            return [self._states(index, column, source)]
+        sides = self.grid[index][column].split(_BOTH_ENDS)
+        if len(sides) != len(roles):
+            return [() for _ in roles]
+        found = [find_states(side) for side in sides]
+        for mentions in found:
+            self.warnings.extend(NoteWarning(source.line, m.warning) for m in mentions if m.warning)
+        return [tuple(m.state for m in mentions if m.state) for mentions in found]
 
     def _states(self, index: int, column: int, source: Source) -> tuple[TcpState, ...]:
         mentions = self.states[index][column]

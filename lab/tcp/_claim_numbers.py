@@ -18,7 +18,9 @@ The rules:
   distance from the space's ISN, and every later number must be that base plus
   the distance. So Wireshark's relative numbers (``SYN seq=0``, ``ack=1``) and a
   textbook's made-up ISN (``SYN seq=1000``, then ``ack=1001``) both pass, and a
-  wrong ``ack=1000`` fails.
+  wrong ``ack=1000`` fails. A plain number that is the relative number itself
+  passes too: tcpdump prints the handshake's numbers whole (``seq 12345``) and
+  every later one relative (``ack 1``).
 
 Pure: no kernel access.
 """
@@ -75,7 +77,7 @@ class SequenceNumbers:
             shown = _with_offset(claim.symbol, observed - bound)
         else:
             base = self._bases.setdefault(space, (claim.offset - rel) % SPACE)
-            if (base + rel) % SPACE == claim.offset % SPACE:
+            if claim.offset % SPACE in ((base + rel) % SPACE, rel):
                 return None
             shown = str((base + rel) % SPACE)
         return f"documented {field}={claim.written}, observed {field} is {shown} (relative {rel})"

@@ -304,3 +304,24 @@ def test_words_for_every_end() -> None:
 )
 def test_flag_cells(cell: str, flags: TcpFlag | None) -> None:
     assert read_flag_cell(cell) == flags
+
+
+@pytest.mark.parametrize(
+    ("text", "flags", "absent"),
+    [
+        ("TCP 51000 → 80 [SYN] Seq=0 Win=64240", TcpFlag.SYN, TcpFlag.ACK),
+        ("TCP 80 → 51000 [SYN, ACK] Seq=0 Ack=1", TcpFlag.SYN | TcpFlag.ACK, TcpFlag.FIN),
+        ("Flags [S], seq 12345", TcpFlag.SYN, TcpFlag.ACK),
+        ("Flags [.], ack 1", TcpFlag.ACK, TcpFlag.SYN | TcpFlag.FIN),
+    ],
+)
+def test_wireshark_and_tcpdump_list_every_flag_so_the_rest_are_absent(
+    text: str, flags: TcpFlag, absent: TcpFlag
+) -> None:
+    reading = read_message(text)
+    assert reading.flags == flags
+    assert reading.absent & absent == absent
+
+
+def test_flag_names_outside_brackets_leave_the_others_unsaid() -> None:
+    assert read_message("SYN (seq=client_isn)").absent == NO_FLAGS

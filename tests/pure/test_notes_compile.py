@@ -669,3 +669,64 @@ def test_the_states_a_note_documents_are_the_scenarios_documented_states() -> No
         TcpState.SYN_RECEIVED,
         TcpState.ESTABLISHED,
     )
+
+
+def test_a_simultaneous_open_is_skipped_with_its_reason() -> None:
+    compiled = mermaid(
+        """
+        sequenceDiagram
+            A->>B: SYN
+            B->>A: SYN
+            A->>B: SYN, ACK
+            B->>A: SYN, ACK
+        """
+    )
+    assert not compiled.diagrams
+    assert "simultaneous open" in compiled.skipped[0].reason
+
+
+def test_a_fin_whose_sender_is_noted_last_ack_is_a_three_segment_close() -> None:
+    compiled = mermaid(
+        """
+        sequenceDiagram
+            C->>S: FIN
+            S->>C: FIN
+            Note right of S: LAST_ACK
+            C->>S: ACK
+        """
+    )
+    assert only(compiled).kind == "close"
+
+
+def test_a_column_headed_by_both_ends_gives_each_the_state_on_its_side() -> None:
+    compiled = note(
+        """
+        | Step | Client / Server |
+        |------|-----------------|
+        | 1 | SYN_SENT / LISTEN |
+        | 2 | ESTABLISHED / SYN_RCVD |
+        """
+    )
+    orders = {o.role: [s for s, _ in o.states] for o in compiled.tables[0].orders}
+    assert orders == {
+        Role.CLIENT: [TcpState.SYN_SENT, TcpState.ESTABLISHED],
+        Role.SERVER: [TcpState.LISTEN, TcpState.SYN_RECEIVED],
+    }
+
+
+def test_a_summary_table_below_a_diagram_of_one_part_is_checked_on_a_whole_connection() -> None:
+    compiled = note(
+        """
+        ```mermaid
+        sequenceDiagram
+            Note over C,S: ESTABLISHED
+            C->>S: RST
+        ```
+
+        | Side | State |
+        |------|-------|
+        | client | SYN_SENT |
+        | client | ESTABLISHED |
+        """
+    )
+    assert compiled.tables[0].scenario is None

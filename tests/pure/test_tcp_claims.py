@@ -697,3 +697,11 @@ def test_a_segment_left_out_after_the_last_documented_one_fails_at_that_line() -
         (7, "client ESTABLISHED", "ok"),
     ]
     assert found[2].detail == "not in the note: client → server ACK, after line 6"
+
+
+def test_a_plain_number_may_be_the_relative_one_after_whole_ones_as_tcpdump_prints() -> None:
+    numbers = SequenceNumbers({Role.CLIENT: 5_000_000})
+    assert numbers.check("seq", NumberClaim(None, 12345, "12345"), Role.CLIENT, 5_000_000) is None
+    assert numbers.check("ack", NumberClaim(None, 1, "1"), Role.CLIENT, 5_000_001) is None
+    assert numbers.check("ack", NumberClaim(None, 12346, "12346"), Role.CLIENT, 5_000_001) is None
+    assert numbers.check("ack", NumberClaim(None, 2, "2"), Role.CLIENT, 5_000_001) is not None
