@@ -93,7 +93,7 @@ def plan_note(
 ) -> NotePlan:
     """Read the note and plan its check; NoteError if unreadable, NothingToCheckError if not TCP."""
     read = note if isinstance(note, Note) else load_note(note)
-    if not read.has_claims:
+    if not read.is_tcp:
         raise NothingToCheckError(read.source, "", *_nothing_tcp(read))
     packaged = load_spec()
     demonstrations, why = _demonstrations(read, packaged)

@@ -17,6 +17,7 @@ Pure: no kernel access.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -50,6 +51,8 @@ ACTION_RULES: Final = (
     ("a SYN from X", "X connects and the other end listens (first, before anything else)"),
     ("a SYN answered by a RST", "X connects to a closed port; nobody listens"),
     ("a FIN from X", "X's application closes, just before it"),
+    ("data to X after X's FIN", "X half-closes (shutdown SHUT_WR) instead, and reads it"),
+    ("a segment drawn lost (-x)", "it is dropped; the same segment from X next is TCP's resend"),
     (
         "two FINs before either end's ACK (the second end not noted LAST-ACK)",
         "a simultaneous close: both close before the first",
@@ -120,6 +123,11 @@ class _Segment:
     @property
     def flags(self) -> TcpFlag:
         return self.reading.flags
+
+    @property
+    def lost(self) -> bool:
+        """Drawn lost: mermaid's ``-x`` and ``--x`` arrows."""
+        return self.message.arrow.endswith("x")
 
 
 @dataclass
@@ -193,7 +201,20 @@ def compile_diagram(
         ]
     )
     if _simultaneous_open(script.segments):
-        return Skipped(fence.first, fence.last, "mermaid sequence diagram", _SIMULTANEOUS_OPEN)
+        return Skipped(
+            fence.first, fence.last, "mermaid sequence diagram", _SIMULTANEOUS_OPEN, tcp=True
+        )
+    keepalive = next((e for e in flagged if _KEEPALIVE.search(e.text)), None)
+    if keepalive is not None:
+        return Skipped(
+            fence.first,
+            fence.last,
+            "mermaid sequence diagram",
+            f"line {keepalive.line} shows a keep-alive probe, which Linux sends only after "
+            "net.ipv4.tcp_keepalive_time (7200 s by default) of silence on a socket with "
+            "SO_KEEPALIVE; lab does not run keep-alives yet, so the diagram is not checked",
+            tcp=True,
+        )
     _place_claims(
         diagram, script=script, roles=roles, readings=readings, sources=sources, warnings=warnings
     )
@@ -213,6 +234,8 @@ def compile_diagram(
         context=tuple(labels[p.id] for p in diagram.participants if p.id not in roles),
     )
 
+
+_KEEPALIVE: Final = re.compile(r"keep[- ]?alive", re.IGNORECASE)
 
 _SIMULTANEOUS_OPEN: Final = (
     "a simultaneous open (each end sends a SYN, then a SYN+ACK): Linux does it, but lab's "
@@ -514,6 +537,9 @@ def _actions_for(
     """The actions segment `k` implies, put before it (its cause) or after it (its reading)."""
     flags, sender, receiver = segment.flags, segment.sender, segment.receiver
     before = script.trailing[k]
+    previous = next((s for s in reversed(script.segments[:k]) if s.sender == sender), None)
+    if previous is not None and previous.lost and previous.flags == flags:
+        return  # the retransmission of a segment drawn lost: TCP sends it, nobody acts
     if TcpFlag.SYN in flags and TcpFlag.ACK not in flags:
         if ends.opened is None:
             ends.opened = sender
@@ -552,8 +578,12 @@ def _actions_for(
             # note), is a three-segment close: the peer closes once it has the FIN, as the
             # FIN rule does.
             closing.append(receiver)
+        later = script.segments[k + 1 :]
         for role in closing:
-            _act(before, Action(role, "closes"), ends)
+            # Data still coming to it after its FIN: a half-close, shutdown(SHUT_WR); a
+            # close() would answer that data with RST.
+            half = any(s.sender != role and (s.reading.data or s.reading.urgent) for s in later)
+            _act(before, Action(role, "shuts down writing" if half else "closes"), ends)
     elif TcpFlag.RST in flags:
         if k == ends.refused_at or sender in ends.closed:
             return
@@ -572,7 +602,7 @@ def _act(slot: list[Action], action: Action, ends: _Ends) -> None:
         slot.append(Action(Role.SERVER, "accepts"))
         ends.accepted = True
     slot.append(action)
-    if action.verb in ("closes", "aborts"):
+    if action.verb in ("closes", "aborts", "shuts down writing"):
         ends.closed.add(action.actor)
 
 
@@ -588,6 +618,7 @@ def _documented(segment: _Segment, sources: Mapping[int, Source]) -> DocumentedS
         ack=reading.ack,
         source=sources.get(line, Source(line, "")),
         data=reading.data or reading.urgent,
+        lost=segment.lost,
     )
 
 
@@ -598,6 +629,7 @@ _KINDS: Final = {
     "sends data": "data",
     "sends urgent data": "urgent data",
     "closes": "close",
+    "shuts down writing": "half-close",
     "aborts": "abort",
 }
 

@@ -41,6 +41,9 @@ class Skipped:
     what: str
     """``mermaid diagram``, ``table``, ``code block (python)``."""
     reason: str
+    tcp: bool = False
+    """It is about TCP, but nothing in it can be checked (a list of states, a simultaneous
+    open): the note then has something TCP, and its check says why this is unchecked."""
 
     def __str__(self) -> str:
         return f"lines {self.first}-{self.last}, {self.what}: {self.reason}"
@@ -118,6 +121,11 @@ class Note:
     def scenarios(self) -> tuple[Scenario, ...]:
         """The scenario of every TCP diagram, in file order."""
         return tuple(diagram.scenario for diagram in self.diagrams)
+
+    @property
+    def is_tcp(self) -> bool:
+        """Whether anything in the note is about TCP: claims, or a TCP block lab cannot check."""
+        return self.has_claims or any(skipped.tcp for skipped in self.skipped)
 
     @property
     def has_claims(self) -> bool:

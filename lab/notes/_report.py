@@ -184,6 +184,11 @@ def _summary(note: Note, claims: Sequence[ClaimVerdict], interrupted: Sequence[s
     counts = {v: sum(worst(_at(claims, line)) == v for line in lines) for v in _RANK}
     families = sorted({c.family for c in claims})
     parts = ", ".join(f"{counts[v]} {v}" for v in ("ok", "fail", "timer", "unchecked"))
+    if not lines:
+        return (
+            f"nothing in {note.source} could be checked on the kernel: each TCP block is "
+            "skipped above, with the reason"
+        )
     judged_in = " and ".join(families) or "no run"
     text = f"{len(lines)} lines of {note.source} judged ({judged_in}): {parts}"
     if interrupted:

@@ -80,6 +80,7 @@ def compile_table(
             "its rows name states but not which end enters them (no column of participants' "
             "names, of words for client or server, or headed by them), so it is a list, not "
             "an order lab can check",
+            tcp=True,
         )
     used = {c for c in (columns.state, columns.flag, columns.role) if c is not None}
     used |= set(columns.per_role)

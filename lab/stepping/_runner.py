@@ -43,6 +43,9 @@ TIME_WAIT_LIMIT = 75.0
 """Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
 SEGMENT_TIMEOUT = 1.0
 """Seconds to wait for the next documented segment before calling it not observed."""
+RETRANSMIT_TIMEOUT = 3.5
+"""Seconds to wait for the segment after one the documentation draws lost: TCP resends
+after its retransmission timeout, 1 s for a SYN, and at least 200 ms for anything else."""
 ORDER_GRACE = 0.1
 """Seconds the documented sender may take to send while the other end's segment is held.
 
@@ -169,6 +172,11 @@ class ScenarioSockets:
             self.listener = None
         return "closed"
 
+    def shuts_down_writing(self, role: Role) -> str:
+        """shutdown(SHUT_WR): a FIN goes, and the socket still reads what the peer sends."""
+        self._sock(role).shutdown(socket.SHUT_WR)
+        return "shut down writing"
+
     def aborts(self, role: Role) -> str:
         sock = self._sock(role)
         del self.conn[role]
@@ -200,6 +208,7 @@ VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
     "sends urgent data": ScenarioSockets.sends_urgent_data,
     "reads data": ScenarioSockets.reads_data,
     "closes": ScenarioSockets.closes,
+    "shuts down writing": ScenarioSockets.shuts_down_writing,
     "aborts": ScenarioSockets.aborts,
 }
 """Every action verb a scenario may use, and what the runner does for it."""
@@ -309,27 +318,8 @@ def run_scenario(
                     break
                 setup += stepper.settle()
             started = stepper.states()
-            # Claims are judged from the timeline; only actions and segments are run.
-            steps = [i for i in scenario.script if isinstance(i, Action | DocumentedSegment)]
-            for n, item in enumerate(steps if not stopped else ()):
-                if isinstance(item, Action):
-                    try:
-                        result = stepper.act(item.actor, sockets.perform(item))
-                    except SteppingError as error:
-                        # The script asks what the sockets cannot do here (data after a
-                        # reset): what happened so far is judged, the rest not observed.
-                        stopped = f"'{item}' could not be done: {error}"
-                        result = f"could not: {error}"
-                    timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
-                    if stopped:
-                        break
-                    continue
-                held = _next_segment(stepper, item.sender, segment_timeout)
-                if held is None:
-                    break  # judged as "not observed" from here on
-                if n + 1 < len(steps) and isinstance(steps[n + 1], Action):
-                    _wait_for_a_tick()  # the action answers it: give it a whole tick
-                timeline.append(held.release())
+            if not stopped:
+                stopped = _run_script(stepper, sockets, scenario, timeline, segment_timeout)
             timeline += stepper.settle()  # anything the documentation does not list
             ending = final = stepper.states()
             ss: dict[str, str] = {role: stepper.ss(role) for role in Role}
@@ -353,6 +343,47 @@ def run_scenario(
         isn=initial_sequence_numbers([*setup, *timeline]),
         stopped=stopped,
     )
+
+
+def _run_script(
+    stepper: Stepper,
+    sockets: ScenarioSockets,
+    scenario: Scenario,
+    timeline: list[Observation],
+    segment_timeout: float,
+) -> str:
+    """Run the script's actions and segments in order, adding what happens to `timeline`.
+
+    Returns why it stopped early ("" when it ran to its end or a segment never came): an
+    action the sockets could not do there (data after a reset). What happened so far is
+    judged; the rest is not observed.
+    """
+    # Claims are judged from the timeline; only actions and segments are run.
+    steps = [i for i in scenario.script if isinstance(i, Action | DocumentedSegment)]
+    timeout = segment_timeout
+    for n, item in enumerate(steps):
+        if isinstance(item, Action):
+            try:
+                result = stepper.act(item.actor, sockets.perform(item))
+            except SteppingError as error:
+                timeline.append(
+                    ObservedAction(item.actor, item.verb, f"could not: {error}", stepper.states())
+                )
+                return f"'{item}' could not be done: {error}"
+            timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
+            continue
+        held = _next_segment(stepper, item.sender, timeout)
+        if held is None:
+            return ""  # judged as "not observed" from here on
+        if item.lost:  # drawn lost: dropped; TCP resends it on its timer
+            timeline.append(held.drop())
+            timeout = max(segment_timeout, RETRANSMIT_TIMEOUT)
+            continue
+        timeout = segment_timeout
+        if n + 1 < len(steps) and isinstance(steps[n + 1], Action):
+            _wait_for_a_tick()  # the action answers it: give it a whole tick
+        timeline.append(held.release())
+    return ""
 
 
 def _wait_for_a_tick() -> None:

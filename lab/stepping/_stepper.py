@@ -93,9 +93,9 @@ class HeldSegment:
         """Deliver it, let the receiver process it, and return what was observed."""
         return self._stepper.release(self)
 
-    def drop(self) -> None:
+    def drop(self) -> ObservedSegment:
         """Throw it away, as a lossy network would; TCP will retransmit on its timer."""
-        self._stepper.drop(self)
+        return self._stepper.drop(self)
 
     def __repr__(self) -> str:
         state = "done" if self.done else "held"
@@ -473,11 +473,26 @@ class Stepper:
         self._segments.append(observed)
         return observed
 
-    def drop(self, held: HeldSegment) -> None:
-        """Throw `held` away, as a lossy network would."""
+    def drop(self, held: HeldSegment) -> ObservedSegment:
+        """Throw `held` away, as a lossy network would; what was observed (``dropped``)."""
         self._finish(held)
         self._collect()
         self._sides[held.sender].egress.verdict(held.packet, accept=False)
+        observed = ObservedSegment(
+            n=len(self._segments) + 1,
+            sender=held.sender,
+            receiver=held.receiver,
+            flags=held.segment.flags,
+            seq=held.segment.seq,
+            ack=held.segment.ack,
+            length=held.segment.length,
+            before=held.before,
+            after=self._read_states(),
+            time=held.time,
+            dropped=True,
+        )
+        self._segments.append(observed)
+        return observed
 
     def _finish(self, held: HeldSegment) -> None:
         if held.done:

@@ -46,7 +46,8 @@ def segment_text(seg: ObservedSegment, isn: Mapping[str, int]) -> str:
         numbers.append(f"ack {(seg.ack - isn.get(seg.receiver, 0)) % (1 << 32)}")
     if seg.length:
         numbers.append(f"len {seg.length}")
-    return f"{seg.sender} → {seg.receiver} {seg.flags.label} ({', '.join(numbers)})"
+    dropped = ", dropped" if seg.dropped else ""
+    return f"{seg.sender} → {seg.receiver} {seg.flags.label} ({', '.join(numbers)}){dropped}"
 
 
 class RunMoments:

@@ -466,6 +466,7 @@ def _documented_segment(doc: DocumentedSegment) -> str:
         *([f"seq={doc.seq.written}"] if doc.seq else []),
         *([f"ack={doc.ack.written}"] if doc.ack else []),
         *(["data"] if doc.data and doc.flags else []),
+        *(["lost"] if doc.lost else []),
     ]
     text = f"{doc.sender} → {doc.receiver} {flags}"
     return f"{text} ({', '.join(extras)})" if extras else text

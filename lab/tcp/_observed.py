@@ -58,6 +58,9 @@ class ObservedSegment:
     """Both roles once the receiver has processed it."""
     time: float | None = None
     """When the sender's kernel emitted it, in seconds since stepping started (if known)."""
+    dropped: bool = False
+    """Thrown away instead of delivered (a loss the documentation draws): `after` is then
+    both roles just after, the receiver never having seen it."""
 
     @property
     def sequence_space(self) -> int:

@@ -119,9 +119,13 @@ class DocumentedSegment:
     data: bool = False
     """The documentation says the segment carries data (``data``, ``len=100``, an HTTP request,
     urgent data), whether or not it writes PSH: an omitted PSH is then tolerated."""
+    lost: bool = False
+    """The documentation draws it lost (mermaid's ``-x``): the runner drops it, and the
+    sender's retransmission is the segment documented next."""
 
     def __str__(self) -> str:
-        return f"{self.sender} -> {self.receiver} {self.flags.label}"
+        lost = " (lost)" if self.lost else ""
+        return f"{self.sender} -> {self.receiver} {self.flags.label}{lost}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from support import REPO, lab_cli
 
 from lab._notecheck import NoteCheck, check_note
 from lab.notes import read_note
+from lab.tcp import ObservedSegment, TcpFlag
 
 NOTES = REPO / "tests" / "pure" / "notes"
 SHARED = NOTES / "tcp-open-close-en.md"
@@ -233,3 +234,20 @@ def test_states_after_a_par_block_of_crossing_fins_pass(tmp_path: Path) -> None:
     result = check_note(note)
     assert result.ok, result.report()
     assert result.lines("ok") == [3, 5, 7, 9, 10, 11, 12, 13, 14]
+
+
+def test_a_segment_drawn_lost_is_dropped_and_its_retransmission_judged(tmp_path: Path) -> None:
+    note = tmp_path / "lost.md"
+    note.write_text(
+        "```mermaid\nsequenceDiagram\n    participant C\n    participant S\n"
+        "    Note over S: LISTEN\n    C-xS: SYN\n    Note left of C: SYN_SENT\n"
+        "    C->>S: SYN\n    S->>C: SYN, ACK\n    C->>S: ACK\n    Note over C,S: ESTABLISHED\n```\n"
+    )
+    result = check_note(note)
+    assert result.ok, result.report()
+    lost = [c for c in result.claims if c.line == 6]
+    assert all("dropped" in c.observed and "lost" in c.documented for c in lost)
+    retransmitted = result.records("L1-12")[0].timeline
+    syns = [s for s in retransmitted if isinstance(s, ObservedSegment) and s.flags == TcpFlag.SYN]
+    assert [s.dropped for s in syns] == [True, False]
+    assert syns[0].seq == syns[1].seq  # the same SYN, sent again on TCP's timer
