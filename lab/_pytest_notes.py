@@ -14,21 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lab._errors import LabError
 from lab._notecheck import NoteCheck, check_note
-from lab.notes import Note, load_note
+from lab.notes import NOTE_SUFFIXES, Note, load_note
 from lab.topology import Topology
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
 
 __all__ = ["NOTE_SUFFIXES", "NoteDisagrees", "NoteFile", "NoteItem", "is_note"]
-
-NOTE_SUFFIXES: Final = frozenset({".md", ".markdown", ".mdown", ".mkd", ".txt"})
 
 
 class NoteDisagrees(AssertionError):

@@ -8,14 +8,14 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from lab._errors import LabError
+from lab._errors import LabError, NothingToCheckError
 from lab._notecheck import NoteCheck, NoteInterrupted, NotePlan, plan_note, run_note_plan
 from lab.cli._check_command import output_files
 from lab.cli._outputs import OutputFile, PcapFolder
 from lab.cli._parser import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from lab.cli._progress import CheckProgress
 from lab.kernel._privileges import ensure_privileges
-from lab.notes import explain, load_note
+from lab.notes import NOTE_SUFFIXES, explain, load_note
 
 _TABLES_ONLY = {
     "spec": "--spec names a tables file; a NOTE is its own spec: give one or the other",
@@ -28,12 +28,30 @@ def run_notes(args: argparse.Namespace) -> int:
     for option, why in _TABLES_ONLY.items():
         if getattr(args, option):
             raise UsageError(why)
+    notes, found_in = _notes(args.notes)
     if args.explain or args.list:
-        return _explain(args.notes, brief=args.list and not args.explain)
-    plans = [
-        plan_note(note, args.topology, families=args.family, client=args.client, server=args.server)
-        for note in args.notes
-    ]
+        return _explain(notes, brief=args.list and not args.explain)
+    plans = []
+    for note in notes:
+        try:
+            plans.append(
+                plan_note(
+                    note,
+                    args.topology,
+                    families=args.family,
+                    client=args.client,
+                    server=args.server,
+                )
+            )
+        except NothingToCheckError:
+            if note not in found_in:
+                raise  # named on the command line: unusable input
+            print(f"lab: {note}: nothing about TCP in it; left out", file=sys.stderr)
+    if not plans:
+        folders = ", ".join(args.notes)
+        raise NothingToCheckError(
+            folders, "", "no note under it is about TCP", "name a note, or a folder of them"
+        )
     with ExitStack() as unwritten:
         outputs = output_files(args, unwritten)
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
@@ -54,6 +72,26 @@ def run_notes(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     return 1 if failed else 0
+
+
+def _notes(given: list[str]) -> tuple[list[str], set[str]]:
+    """The notes to check: files as named, and the Markdown files under each folder named.
+
+    Returns them in order, and the set of those found in folders (which may be left
+    out when they are not about TCP, where a note named on its own may not).
+    """
+    notes: list[str] = []
+    found_in: set[str] = set()
+    for path in given:
+        if Path(path).is_dir():
+            found = sorted(
+                str(f) for f in Path(path).rglob("*") if f.suffix in NOTE_SUFFIXES and f.is_file()
+            )
+            notes += found
+            found_in.update(found)
+        else:
+            notes.append(path)
+    return notes, found_in
 
 
 def _explain(notes: list[str], *, brief: bool) -> int:

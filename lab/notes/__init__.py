@@ -19,11 +19,13 @@ Pure: no kernel access.
 
 from lab.notes._compile import load_note, read_note
 from lab.notes._explain import explain
+from lab.notes._file import NOTE_SUFFIXES
 from lab.notes._note import Note, NoteDiagram, NoteTable, NoteWarning, Skipped, TableRow
 from lab.notes._render import render_mermaid
 from lab.notes._report import render_note_report
 
 __all__ = [
+    "NOTE_SUFFIXES",
     "Note",
     "NoteDiagram",
     "NoteTable",

@@ -14,7 +14,11 @@ from typing import Final
 from lab._errors import NoteError
 from lab._reader import read_bytes
 
-__all__ = ["decode_note", "read_note_file"]
+__all__ = ["NOTE_SUFFIXES", "decode_note", "read_note_file"]
+
+NOTE_SUFFIXES: Final = frozenset({".md", ".markdown", ".mdown", ".mkd", ".txt"})
+"""The extensions of the notes found in a folder (`lab check docs/`, `--lab-notes docs`); a
+note named on its own is read whatever its extension."""
 
 # Byte order marks and the codec each announces, longest first (UTF-32's begins like UTF-16's).
 _BOMS: Final = (

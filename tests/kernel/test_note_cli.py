@@ -213,3 +213,21 @@ def test_ctrl_c_during_a_note_exits_130_and_reports_the_finished_runs(
     assert {c["family"] for c in data["claims"]} == {"IPv4"}
     assert "judged (IPv4)" in report
     assert list(notes["tmp"].iterdir()) == []  # nothing failed: the pcaps went
+
+
+def test_a_folder_checks_the_notes_under_it_and_leaves_out_those_not_about_tcp(
+    tmp_path: Path,
+) -> None:
+    docs = tmp_path / "docs"
+    (docs / "deeper").mkdir(parents=True)
+    (docs / "deeper" / "tcp.md").write_text(SHARED.read_text())
+    (docs / "http.md").write_text("# HTTP\n\nA browser asks; a server answers.\n")
+    (docs / "data.json").write_text("{}\n")
+    done = lab_cli("check", "-q", str(docs))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"lab: {docs / 'http.md'}: nothing about TCP in it; left out" in done.stderr
+    assert "35 lines of" in done.stdout
+    (docs / "deeper" / "tcp.md").unlink()
+    nothing = lab_cli("check", "-q", str(docs))
+    assert nothing.returncode == 2
+    assert "no note under it is about TCP" in nothing.stderr
