@@ -142,8 +142,8 @@ def add_check(sub: Any) -> None:
         "notes",
         nargs="*",
         metavar="NOTE",
-        help="a study note (any Markdown file: .md, .txt...) whose TCP diagrams and tables "
-        "are checked line by line (default: lab's own tables, or --spec)",
+        help="a study note (any Markdown file: .md, .txt...), or a folder of them, whose TCP "
+        "diagrams and tables are checked line by line (default: lab's own tables, or --spec)",
     )
     p.add_argument(
         "--topology", default=DEFAULT_TOPOLOGY, help=f"where to run (default: {DEFAULT_TOPOLOGY})"

@@ -20,6 +20,8 @@ from lab.notes import NOTE_SUFFIXES, explain, load_note
 _TABLES_ONLY = {
     "spec": "--spec names a tables file; a NOTE is its own spec: give one or the other",
     "scenario": "--scenario picks scenarios of a tables file; a NOTE's diagrams all run",
+    "no_stepping": "--no-stepping is for lab's tables: a NOTE's states are judged at the "
+    "moments its diagrams put them, which needs every segment held",
 }
 
 
