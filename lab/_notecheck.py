@@ -29,14 +29,12 @@ from lab._check import CheckEvent, CheckInterrupted, CheckPlan, CheckResult, pla
 from lab._errors import NothingToCheckError
 from lab.notes import (
     Note,
-    NoteDiagram,
     NoteTable,
     load_note,
     render_mermaid,
     render_note_report,
 )
 from lab.notes._report import worst
-from lab.stepping._runner import ScenarioRun
 from lab.tcp._claims import (
     VERDICTS,
     ClaimVerdict,
@@ -48,7 +46,6 @@ from lab.tcp._claims import (
 from lab.tcp._junit import JunitCase, render_junit
 from lab.tcp._spec import NO_FLAGS, Scenario, Source, Spec
 from lab.tcp._spec_load import load_spec
-from lab.tcp._verdict import ScenarioVerdict
 from lab.topology import DEFAULT_TOPOLOGY, Topology
 
 __all__ = [
@@ -77,10 +74,6 @@ class NotePlan:
     order of states), each with why."""
     why: Mapping[str, str] = field(default_factory=dict)
     """Demonstration scenario name → why it runs (``shows URG, claimed at line 72``)."""
-
-    @property
-    def diagrams(self) -> tuple[NoteDiagram, ...]:
-        return self.note.diagrams
 
 
 def plan_note(
@@ -257,12 +250,6 @@ class NoteCheck:
         """The runs of one scenario (``L12-25``), one per family, as records."""
         return [r.record() for r in self.result.runs if r.scenario.name == scenario]
 
-    def run_of(self, scenario: str, family: str) -> tuple[ScenarioRun, ScenarioVerdict] | None:
-        for run, verdict in zip(self.result.runs, self.result.verdicts, strict=True):
-            if run.scenario.name == scenario and str(run.family) == family:
-                return run, verdict
-        return None
-
     def report(self, lines: tuple[int, int] | None = None) -> str:
         """Every claim at its line, in the note's words: the line, documented, observed, verdict.
 
@@ -282,6 +269,10 @@ class NoteCheck:
             interrupted=self.result.not_run if self.result.interrupted else None,
         )
 
+    def without_pcaps(self) -> NoteCheck:
+        """The same check naming no pcap (for when the pcaps were removed)."""
+        return dataclasses.replace(self, result=self.result.without_pcaps())
+
     def mermaid(self) -> str:
         """Each diagram's run (the first family's) as a mermaid sequenceDiagram, fenced."""
         blocks = []
@@ -300,9 +291,7 @@ class NoteCheck:
     def cases(self) -> list[JunitCase]:
         """JUnit cases: one per diagram or table and family, failing with its report."""
         cases = []
-        blocks = [(d.first, d.last, d.label) for d in self.note.diagrams]
-        blocks += [(t.first, t.last, f"L{t.first}-{t.last} table") for t in self.note.tables]
-        for first, last, label in sorted(blocks):
+        for first, last, label in self.note.blocks:
             for family in self.result.families:
                 mine = [
                     c for c in self.claims if first <= c.line <= last and c.family == str(family)

@@ -48,18 +48,15 @@ class NoteFile(pytest.File):
     """A note with TCP in it: one item per diagram and per table."""
 
     topology: Topology
-
-    def read(self) -> Note:
-        try:
-            return load_note(self.path)
-        except LabError as error:
-            raise self.CollectError(str(error)) from None
+    note: Note
+    """Read once, when collected; checked on the first item's run."""
 
     def collect(self) -> Iterator[NoteItem]:
-        note = self.read()
-        blocks = [(d.first, d.last, d.label) for d in note.diagrams]
-        blocks += [(t.first, t.last, f"L{t.first}-{t.last} table") for t in note.tables]
-        for first, last, label in sorted(blocks):
+        try:
+            self.note = load_note(self.path)
+        except LabError as error:
+            raise self.CollectError(str(error)) from None
+        for first, last, label in self.note.blocks:
             item = NoteItem.from_parent(self, name=label, lines=(first, last))
             item.add_marker(pytest.mark.kernel)
             yield item
@@ -68,7 +65,7 @@ class NoteFile(pytest.File):
         """The whole note checked on the kernel, once per process (a failure to check, too)."""
         if not hasattr(self, "_checked"):
             try:
-                self._checked: NoteCheck | LabError = check_note(self.read(), self.topology)
+                self._checked: NoteCheck | LabError = check_note(self.note, self.topology)
             except LabError as error:
                 self._checked = error
         if isinstance(self._checked, LabError):

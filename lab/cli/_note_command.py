@@ -32,7 +32,7 @@ def run_notes(args: argparse.Namespace) -> int:
             raise UsageError(why)
     notes, found_in = _notes(args.notes)
     if args.explain or args.list:
-        return _explain(notes, brief=args.list and not args.explain)
+        return _explain(notes, found_in, brief=args.list and not args.explain)
     plans = []
     for note in notes:
         try:
@@ -50,10 +50,7 @@ def run_notes(args: argparse.Namespace) -> int:
                 raise  # named on the command line: unusable input
             print(f"lab: {note}: nothing about TCP in it; left out", file=sys.stderr)
     if not plans:
-        folders = ", ".join(args.notes)
-        raise NothingToCheckError(
-            folders, "", "no note under it is about TCP", "name a note, or a folder of them"
-        )
+        raise _nothing_found(args.notes, found_in)
     with ExitStack() as unwritten:
         outputs = output_files(args, unwritten)
         pcaps = PcapFolder.made(args.pcap_dir, unwritten)
@@ -62,6 +59,8 @@ def run_notes(args: argparse.Namespace) -> int:
         # As lab check's tables: pcaps are kept when a claim failed, not for Ctrl-C alone.
         failed = any(claim.verdict == "fail" for check in checks for claim in check.claims)
         kept = pcaps.finish(failed=failed)
+        if not failed and not pcaps.asked:  # the folder is gone: name no pcap in it
+            checks = [check.without_pcaps() for check in checks]
         _write(checks, outputs, kept, mermaid=args.mermaid)
     if interrupted:
         finished = sum(len(check.result.runs) for check in checks)
@@ -96,24 +95,46 @@ def _notes(given: list[str]) -> tuple[list[str], set[str]]:
     return notes, found_in
 
 
-def _explain(notes: list[str], *, brief: bool) -> int:
-    """``--explain``: what lab read from each note; exit 2 if one has nothing TCP."""
-    status = 0
+def _explain(notes: list[str], found_in: set[str], *, brief: bool) -> int:
+    """``--explain`` and ``--list``: what lab read from each note; nothing runs.
+
+    Exit 2 when a note named on its own is not about TCP, or no note is; notes found
+    in a folder that are not about TCP are left out, as a check leaves them out.
+    """
+    shown = 0
     for path in notes:
         note = load_note(path)
+        if not note.is_tcp and path in found_in:
+            print(f"lab: {path}: nothing about TCP in it; left out", file=sys.stderr)
+            continue
+        shown += 1
         if brief:
             print(f"{note.source}: {note.title or 'a note'}")
-            blocks = [(d.first, f"{d.label}: {d.scenario.title}") for d in note.diagrams]
-            blocks += [
-                (t.first, f"L{t.first}-{t.last} table: {' | '.join(t.header)}") for t in note.tables
-            ]
-            for _, line in sorted(blocks):  # in the note's order, as pytest's items
-                print(f"  {line}")
+            titles = {d.first: d.scenario.title for d in note.diagrams}
+            titles |= {t.first: " | ".join(t.header) for t in note.tables}
+            for first, _, label in note.blocks:  # in the note's order, as pytest's items
+                print(f"  {label}: {titles[first]}")
         else:
             print(explain(note))
-        if not note.has_claims:
-            status = EXIT_USAGE
-    return status
+        if not note.is_tcp:
+            return EXIT_USAGE
+    if not shown:
+        print(f"lab: error: {_nothing_found(notes, found_in)}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _nothing_found(given: list[str], found_in: set[str]) -> NothingToCheckError:
+    """The error for folders that hold no note about TCP (or no Markdown file at all)."""
+    folders = ", ".join(given)
+    if not found_in:
+        kinds = ", ".join(sorted(NOTE_SUFFIXES))
+        return NothingToCheckError(
+            folders, "", f"no Markdown file under it ({kinds})", "name a note, or a folder of them"
+        )
+    return NothingToCheckError(
+        folders, "", "no note under it is about TCP", "name a note, or a folder of them"
+    )
 
 
 def _run(

@@ -33,10 +33,15 @@ _LINE_WIDTH: Final = 7  # "L123  "
 def explain(note: Note) -> str:
     """The script inferred for each diagram, the role mapping, the tables, skips and warnings."""
     out = [f"{note.source}: {note.title or 'a note'}"]
-    if not note.has_claims:
+    if not note.is_tcp:
         out.append(
             f"{_INDENT}nothing TCP here: no mermaid sequence diagram with TCP flags and no "
             "table of states or flags"
+        )
+    elif not note.has_claims:
+        out.append(
+            f"{_INDENT}about TCP, but nothing lab can check: each TCP block is skipped below, "
+            "with the reason"
         )
     for diagram in note.diagrams:
         out += _diagram(diagram)

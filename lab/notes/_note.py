@@ -123,11 +123,20 @@ class Note:
         return tuple(diagram.scenario for diagram in self.diagrams)
 
     @property
+    def blocks(self) -> list[tuple[int, int, str]]:
+        """Each diagram and table as (first line, last line, label), in file order:
+        ``(12, 25, "L12-25 open")``, ``(27, 32, "L27-32 table")``; pytest's items."""
+        blocks = [(d.first, d.last, d.label) for d in self.diagrams]
+        blocks += [(t.first, t.last, f"L{t.first}-{t.last} table") for t in self.tables]
+        return sorted(blocks)
+
+    @property
     def is_tcp(self) -> bool:
         """Whether anything in the note is about TCP: claims, or a TCP block lab cannot check."""
         return self.has_claims or any(skipped.tcp for skipped in self.skipped)
 
     @property
     def has_claims(self) -> bool:
-        """Whether anything in the note is TCP: a diagram, or a table of states or flags."""
+        """Whether the note claims something lab can check: a diagram, or a table of states
+        or flags (`is_tcp` also counts TCP blocks lab cannot check)."""
         return bool(self.diagrams or self.tables)
