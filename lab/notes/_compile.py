@@ -15,6 +15,7 @@ its line. Pure: no kernel access.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -56,10 +57,10 @@ def read_note(text: str, source: str = "<string>") -> Note:
         nearest = _nearest_diagram(table.first, diagrams)
         names = _participant_roles(nearest, diagrams)
         scenario = nearest.scenario.name if nearest else None
-        result = compile_table(table, scenario, names, [])
-        if isinstance(result, NoteTable) and nearest and not _shows(nearest, result):
-            scenario = None  # a summary of a whole connection below a diagram of one part
         result = compile_table(table, scenario, names, warnings)
+        if isinstance(result, NoteTable) and nearest and not _shows(nearest, result):
+            # A summary of a whole connection below a diagram of one part.
+            result = dataclasses.replace(result, scenario=None)
         if isinstance(result, NoteTable):
             tables.append(result)
         else:

@@ -137,12 +137,19 @@ def read_markdown(text: str) -> Markdown:
     )
 
 
+_YAML_LINE: Final = re.compile(r"^(?:\s*$|\s*#|[\w.-][\w .-]*:(?:\s|$)|\s+\S|-\s|-$)")
+"""A line front matter may hold: blank, a comment, ``key:``, an indented continuation, or a
+list item. A heading (``# Title``) or a fence is Markdown: the ``---`` above it is a rule."""
+
+
 def _without_front_matter(lines: tuple[str, ...]) -> tuple[list[str], str | None]:
     """The lines with YAML front matter blanked (so numbers stay), and its title if any."""
     if not lines or lines[0].strip() != _FRONT_MATTER_OPEN:
         return list(lines), None
     for end in range(1, len(lines)):
         if lines[end].strip() in _FRONT_MATTER_CLOSE:
+            if not all(_YAML_LINE.match(line) for line in lines[1:end]):
+                return list(lines), None  # a rule, Markdown, then a rule: not front matter
             title = None
             for line in lines[1:end]:
                 found = _FRONT_MATTER_TITLE.match(line)

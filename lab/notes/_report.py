@@ -149,7 +149,11 @@ def _rows(claims: Sequence[ClaimVerdict], names: Mapping[Role, str]) -> list[str
             f"{_pad(documented, _DOCUMENTED)}  {_observed(mine, names)}".rstrip()
         )
         reasons = dict.fromkeys(
-            (c.family if _differs(mine, "detail") else "", _words(c.detail, names))
+            (
+                c.family if _differs(mine, "detail") else "",
+                # lab's own sentences about a table row may quote a cell: keep them as written
+                _words(c.detail, names) if c.kind in ("message", "state") else c.detail,
+            )
             for c in mine
             if c.detail and c.verdict != "ok"
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lab import InputError, NoteError
+from lab.notes import read_note
 from lab.notes._file import decode_note, read_note_file
 from lab.notes._markdown import Line, read_markdown
 
@@ -123,3 +124,13 @@ def test_binary_files_missing_files_and_folders_are_one_error_each(tmp_path: Pat
             read_note_file(path)
         assert caught.value.problem == problem
         assert caught.value.fix
+
+
+def test_a_rule_then_markdown_then_a_rule_is_not_front_matter() -> None:
+    text = (
+        "---\n# Title\n\n```mermaid\nsequenceDiagram\n    A->>B: SYN\n    B->>A: SYN, ACK\n"
+        "    A->>B: ACK\n```\n\n---\n"
+    )
+    assert len(read_note(text, "rule.md").diagrams) == 1
+    yaml = "---\ntitle: x\ntags: [a, b]\nauthors:\n  - me\n# a comment\n---\n# T\n"
+    assert read_note(yaml, "front.md").title == "x"
