@@ -34,14 +34,16 @@ from lab.notes import (
     render_mermaid,
     render_note_report,
 )
-from lab.notes._report import worst
 from lab.tcp._claims import (
-    VERDICTS,
     ClaimVerdict,
     RunRecord,
+    Verdict,
+    claims_ok,
+    count_claims,
     judge_flags,
     judge_orders,
     judge_scenario_claims,
+    line_verdicts,
 )
 from lab.tcp._junit import JunitCase, render_junit
 from lab.tcp._spec import NO_FLAGS, Scenario, Source, Spec
@@ -219,12 +221,12 @@ class NoteCheck:
     @property
     def ok(self) -> bool:
         """No claim failed, and the check ran to its end."""
-        return not self.result.interrupted and not any(c.verdict == "fail" for c in self.claims)
+        return not self.result.interrupted and claims_ok(self.claims)
 
     @property
-    def counts(self) -> dict[str, int]:
-        """Claims per verdict (``{"ok": 40, "fail": 0, "timer": 1, "unchecked": 2}``)."""
-        return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
+    def counts(self) -> dict[Verdict, int]:
+        """Claims per verdict, worst first (``{"fail": 0, "timer": 1, "ok": 40, ...}``)."""
+        return count_claims(self.claims)
 
     @property
     def stopped(self) -> dict[str, list[str]]:
@@ -236,15 +238,12 @@ class NoteCheck:
                 stopped.setdefault(run.scenario.name, []).append(f"{run.family}: {run.stopped}")
         return stopped
 
-    def lines(self, verdict: str) -> list[int]:
+    def lines(self, verdict: Verdict) -> list[int]:
         """The lines whose verdict (the worst of their claims, both families) is `verdict`.
 
         ``result.lines("fail")`` is where the note and the kernel disagree.
         """
-        by_line: dict[int, list[ClaimVerdict]] = {}
-        for claim in self.claims:
-            by_line.setdefault(claim.line, []).append(claim)
-        return sorted(line for line, mine in by_line.items() if worst(mine) == verdict)
+        return [line for line, found in line_verdicts(self.claims).items() if found == verdict]
 
     def records(self, scenario: str) -> list[RunRecord]:
         """The runs of one scenario (``L12-25``), one per family, as records."""

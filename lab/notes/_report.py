@@ -19,20 +19,14 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from lab.notes._note import Note, NoteDiagram, NoteTable
-from lab.tcp._claims import ClaimVerdict
+from lab.tcp._claims import VERDICTS, ClaimVerdict, line_verdicts, worst
 from lab.tcp._names import Role
 
-__all__ = ["render_note_report", "worst"]
+__all__ = ["render_note_report"]
 
-_RANK: Final = {"fail": 0, "timer": 1, "ok": 2, "unchecked": 3}
 _SHOWN: Final = {"fail": "FAIL", "timer": "timer", "ok": "ok", "unchecked": "unchecked"}
 _QUOTE: Final = 40
 _DOCUMENTED: Final = 36
-
-
-def worst(claims: Sequence[ClaimVerdict]) -> str:
-    """The verdict a line gets from all its claims: fail, then timer, then ok, then unchecked."""
-    return min((c.verdict for c in claims), key=_RANK.__getitem__, default="unchecked")
 
 
 def render_note_report(
@@ -138,7 +132,7 @@ def _rows(claims: Sequence[ClaimVerdict], names: Mapping[Role, str]) -> list[str
         f"{_pad('read as', _DOCUMENTED)}  the kernel did"
     ]
     for line, mine in sorted(by_line.items()):
-        verdict = worst(mine)
+        verdict = worst(c.verdict for c in mine)
         quote = _fit(mine[0].text, _QUOTE)
         documented = _fit(
             "; ".join(dict.fromkeys(_words(c.documented, names) for c in mine if c.documented)),
@@ -184,30 +178,24 @@ def _differs(claims: Sequence[ClaimVerdict], attribute: str) -> bool:
 
 
 def _summary(note: Note, claims: Sequence[ClaimVerdict], interrupted: Sequence[str] | None) -> str:
-    lines = {c.line for c in claims}
-    counts = {v: sum(worst(_at(claims, line)) == v for line in lines) for v in _RANK}
-    families = sorted({c.family for c in claims})
-    parts = ", ".join(f"{counts[v]} {v}" for v in ("ok", "fail", "timer", "unchecked"))
-    if not lines:
+    verdicts = line_verdicts(claims)
+    if not verdicts:
         return (
             f"nothing in {note.source} could be checked on the kernel: each TCP block is "
             "skipped above, with the reason"
         )
-    judged_in = " and ".join(families) or "no run"
-    text = f"{len(lines)} lines of {note.source} judged ({judged_in}): {parts}"
+    counts = {v: sum(verdict == v for verdict in verdicts.values()) for v in VERDICTS}
+    parts = ", ".join(f"{counts[v]} {v}" for v in ("ok", "fail", "timer", "unchecked"))
+    judged_in = " and ".join(sorted({c.family for c in claims})) or "no run"
+    text = f"{len(verdicts)} lines of {note.source} judged ({judged_in}): {parts}"
     if interrupted:
         text += f"\ninterrupted (Ctrl-C) before: {', '.join(interrupted)}"
     if counts["fail"]:
-        return f"{text}\nFAIL: the note and the kernel disagree at line(s) " + ", ".join(
-            str(line) for line in sorted(lines) if worst(_at(claims, line)) == "fail"
-        )
+        failed = ", ".join(str(line) for line, v in verdicts.items() if v == "fail")
+        return f"{text}\nFAIL: the note and the kernel disagree at line(s) {failed}"
     if counts["timer"]:
         text += "\na 'timer' line is reached only when a kernel timer fires: --wait-timers waits"
     return f"{text}\nok: the note agrees with the kernel" if not interrupted else text
-
-
-def _at(claims: Sequence[ClaimVerdict], line: int) -> list[ClaimVerdict]:
-    return [c for c in claims if c.line == line]
 
 
 def _words(text: str, names: Mapping[Role, str]) -> str:

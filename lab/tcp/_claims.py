@@ -92,7 +92,9 @@ __all__ = [
 ClaimKind = Literal["message", "state", "table-row", "flag"]
 Verdict = Literal["ok", "fail", "timer", "unchecked"]
 KINDS: Final[tuple[ClaimKind, ...]] = ("message", "state", "table-row", "flag")
-VERDICTS: Final[tuple[Verdict, ...]] = ("ok", "fail", "timer", "unchecked")
+VERDICTS: Final[tuple[Verdict, ...]] = ("fail", "timer", "ok", "unchecked")
+"""The verdicts, worst first: what one line (or a table row for every end) shows when its
+claims got several is the first of them in this order."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,19 @@ class ClaimVerdict:
 def claims_ok(claims: Iterable[ClaimVerdict]) -> bool:
     """Whether no claim failed (a ``timer`` or ``unchecked`` claim is no failure)."""
     return all(claim.ok for claim in claims)
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    """The worst of `verdicts` (`VERDICTS` order); ``unchecked`` when there are none."""
+    return min(verdicts, key=VERDICTS.index, default="unchecked")
+
+
+def line_verdicts(claims: Iterable[ClaimVerdict]) -> dict[int, Verdict]:
+    """Each line's verdict, the worst of its claims (both families), in line order."""
+    by_line: dict[int, list[Verdict]] = {}
+    for claim in claims:
+        by_line.setdefault(claim.line, []).append(claim.verdict)
+    return {line: worst(verdicts) for line, verdicts in sorted(by_line.items())}
 
 
 def count_claims(claims: Iterable[ClaimVerdict]) -> dict[Verdict, int]:
@@ -485,9 +500,6 @@ def _between(before: Source | None, after: Source | None) -> str:
 
 # --- tables ----------------------------------------------------------------------------------
 
-_WORST: Final[dict[Verdict, int]] = {"ok": 0, "unchecked": 1, "timer": 2, "fail": 3}
-"""Which verdict a row for every end takes from its ends' verdicts: the worst."""
-
 
 def judge_orders(
     claims: Sequence[OrderClaim], records: Sequence[RunRecord]
@@ -528,7 +540,7 @@ def _order_rows(
             _order_row(role, state, previous, sequence=sequences[role], matched=matched, runs=runs)
             for role in roles
         ]
-        verdict = max((verdict for verdict, _, _ in results), key=_WORST.__getitem__)
+        verdict = worst(verdict for verdict, _, _ in results)
         rows.append(
             ClaimVerdict(
                 line=source.line,

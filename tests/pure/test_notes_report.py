@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab.notes import read_note, render_note_report
-from lab.notes._report import worst
-from lab.tcp._claims import ClaimVerdict
+from lab.tcp._claims import ClaimVerdict, line_verdicts, worst
 
 SHARED = Path(__file__).parent / "notes" / "tcp-open-close-en.md"
 
@@ -26,9 +25,10 @@ def claim(line: int, verdict: str, family: str = "IPv4", **kw: str) -> ClaimVerd
 
 
 def test_a_line_gets_the_worst_verdict_of_its_claims() -> None:
-    assert worst([claim(18, "ok"), claim(18, "fail", "IPv6")]) == "fail"
-    assert worst([claim(18, "ok"), claim(18, "timer")]) == "timer"
-    assert worst([claim(18, "unchecked"), claim(18, "ok")]) == "ok"
+    claims = [claim(18, "ok"), claim(18, "fail", "IPv6"), claim(19, "ok"), claim(19, "timer")]
+    claims += [claim(20, "unchecked"), claim(20, "ok"), claim(21, "unchecked")]
+    assert line_verdicts(claims) == {18: "fail", 19: "timer", 20: "ok", 21: "unchecked"}
+    assert worst([]) == "unchecked"
 
 
 def test_each_line_is_quoted_once_with_names_of_the_note() -> None:
