@@ -554,8 +554,9 @@ def _actions_for(
             warnings.append(
                 NoteWarning(
                     segment.message.line,
-                    "a SYN from both ends (a simultaneous open) cannot be made to happen: the "
-                    "runner has one end connect and the other listen; this SYN gets no action",
+                    "the other end's answer to a SYN is written as a bare SYN: it is judged as "
+                    "the SYN+ACK Linux sends (an unwritten ACK is tolerated); write SYN+ACK to "
+                    "say so",
                 )
             )
     elif TcpFlag.FIN in flags:
