@@ -38,9 +38,9 @@ from typing import Final, Literal
 from lab.notes._claims import find_states, read_note_text
 from lab.notes._compile import read_note
 from lab.notes._note import NoteDiagram
-from lab.tcp._claims import RunRecord
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._record import RunRecord
 from lab.tcp._spec import Action
 
 __all__ = ["render_mermaid"]
@@ -330,7 +330,7 @@ def _diagram(
     lines: Sequence[_Line],
 ) -> str:
     """The diagram's text: participants, then each slot's notes before its message."""
-    isn = _initial_numbers(record, segments)
+    isn = {Role(role): number for role, number in record.anchors().items()}
     body = [
         "sequenceDiagram",
         *(
@@ -366,18 +366,3 @@ def _message(segment: ObservedSegment, isn: Mapping[Role, int]) -> str:
     if segment.length:
         parts.append(f"len={segment.length}")
     return " ".join(part for part in parts if part)
-
-
-def _initial_numbers(record: RunRecord, segments: Sequence[ObservedSegment]) -> dict[Role, int]:
-    """Each role's initial sequence number: the record's, its SYN's, else its first seq."""
-    isn: dict[Role, int] = {}
-    for role in (Role.CLIENT, Role.SERVER):
-        sent = [s for s in segments if s.sender is role]
-        syn = next((s for s in sent if TcpFlag.SYN in s.flags), None)
-        if role in record.isn:
-            isn[role] = record.isn[role]
-        elif syn is not None:
-            isn[role] = syn.seq
-        elif sent:
-            isn[role] = sent[0].seq
-    return isn

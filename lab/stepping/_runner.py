@@ -18,7 +18,7 @@ import errno
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -29,9 +29,9 @@ from lab.kernel._lab import Lab
 from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
 from lab.stepping._stepper import HeldSegment, Stepper
-from lab.tcp._claims import RunRecord
-from lab.tcp._names import Role, TcpFlag, TcpState
+from lab.tcp._names import Role, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._record import RunRecord, initial_sequence_numbers
 from lab.tcp._spec import Action, DocumentedSegment, Scenario
 
 DATA = b"hello"
@@ -481,15 +481,6 @@ def _run_plain(
         ending=final,
         isn=initial_sequence_numbers([*setup, *timeline]),
     )
-
-
-def initial_sequence_numbers(observed: Iterable[Observation]) -> dict[str, int]:
-    """Each role's initial sequence number: the seq of the first SYN (or SYN+ACK) it sent."""
-    isn: dict[str, int] = {}
-    for item in observed:
-        if isinstance(item, ObservedSegment) and TcpFlag.SYN in item.flags:
-            isn.setdefault(item.sender, item.seq)
-    return isn
 
 
 def _wait_out_timers(

@@ -458,6 +458,20 @@ class Stepper:
         # segment, and whatever it answered at once is in its egress queue now.
         after = self._read_states()
         self._collect(after)
+        return self._observed(held, after)
+
+    def drop(self, held: HeldSegment) -> ObservedSegment:
+        """Throw `held` away, as a lossy network would; what was observed (``dropped``)."""
+        self._finish(held)
+        self._collect()
+        self._sides[held.sender].egress.verdict(held.packet, accept=False)
+        return self._observed(held, self._read_states(), dropped=True)
+
+    def _observed(
+        self, held: HeldSegment, after: dict[str, StateSnapshot], *, dropped: bool = False
+    ) -> ObservedSegment:
+        """What was observed of `held`, released or dropped, kept in order; `after`: both
+        roles once it was processed (or thrown away)."""
         observed = ObservedSegment(
             n=len(self._segments) + 1,
             sender=held.sender,
@@ -469,27 +483,7 @@ class Stepper:
             before=held.before,
             after=after,
             time=held.time,
-        )
-        self._segments.append(observed)
-        return observed
-
-    def drop(self, held: HeldSegment) -> ObservedSegment:
-        """Throw `held` away, as a lossy network would; what was observed (``dropped``)."""
-        self._finish(held)
-        self._collect()
-        self._sides[held.sender].egress.verdict(held.packet, accept=False)
-        observed = ObservedSegment(
-            n=len(self._segments) + 1,
-            sender=held.sender,
-            receiver=held.receiver,
-            flags=held.segment.flags,
-            seq=held.segment.seq,
-            ack=held.segment.ack,
-            length=held.segment.length,
-            before=held.before,
-            after=self._read_states(),
-            time=held.time,
-            dropped=True,
+            dropped=dropped,
         )
         self._segments.append(observed)
         return observed

@@ -13,14 +13,12 @@ Pure: no kernel access.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import Observation, ObservedSegment, StateSnapshot
+from lab.tcp._record import RunRecord
 from lab.tcp._spec import ROLES, Timer
-
-if TYPE_CHECKING:
-    from lab.tcp._claims import RunRecord
 
 __all__ = ["TIMER_ENDS", "RunMoments", "moments", "segment_text"]
 
@@ -57,7 +55,7 @@ class RunMoments:
         self.record = record
         self.timeline: tuple[Observation, ...] = tuple(record.timeline)
         self._timers = {(t.role, t.state): t.then for t in timers}
-        self.isn: dict[str, int] = {role: self._isn(role) for role in ROLES}
+        self.isn: dict[str, int] = dict.fromkeys(ROLES, 0) | record.anchors()
 
     def snapshots(self, role: Role, lo: int, hi: int) -> list[StateSnapshot]:
         """`role`'s snapshots in timeline[lo:hi], in order."""
@@ -155,21 +153,10 @@ class RunMoments:
                 states.append(snapshot.state)
         return states
 
-    def _isn(self, role: Role) -> int:
-        """`role`'s initial sequence number: the record's, else its SYN's, else its first seq."""
-        if role in self.record.isn:
-            return self.record.isn[role]
-        sent = [s for s in self.timeline if isinstance(s, ObservedSegment) and s.sender == role]
-        syn = next((s for s in sent if TcpFlag.SYN in s.flags), None)
-        if syn is not None:
-            return syn.seq
-        return sent[0].seq if sent else 0
-
 
 def _crossed(first: ObservedSegment, second: ObservedSegment) -> bool:
     """Whether `second` (the peer's) was sent before the peer had `first`: its ACK field
     does not cover all of `first` (its data, and its SYN or FIN)."""
     if TcpFlag.ACK not in second.flags:
         return True
-    end = first.seq + first.length + bool(first.flags & (TcpFlag.SYN | TcpFlag.FIN))
-    return ((second.ack - end) % 2**32) >= 2**31  # the ack lies before first's end
+    return ((second.ack - first.acknowledges) % 2**32) >= 2**31  # before first's end

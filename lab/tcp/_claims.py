@@ -52,21 +52,21 @@ verdict per family. Pure: no kernel access.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Final, Literal
 
 from lab.tcp._claim_numbers import SequenceNumbers
 from lab.tcp._claim_runs import TIMER_ENDS, RunMoments, segment_text
 from lab.tcp._names import Role, TcpFlag, TcpState
-from lab.tcp._observed import Observation, ObservedSegment, StateSnapshot
+from lab.tcp._observed import ObservedSegment
+from lab.tcp._record import RunRecord
 from lab.tcp._spec import (
     ROLES,
     Action,
     DocumentedSegment,
     FlagClaim,
     OrderClaim,
-    Scenario,
     ScriptItem,
     Source,
     StateClaim,
@@ -95,27 +95,6 @@ KINDS: Final[tuple[ClaimKind, ...]] = ("message", "state", "table-row", "flag")
 VERDICTS: Final[tuple[Verdict, ...]] = ("fail", "timer", "ok", "unchecked")
 """The verdicts, worst first: what one line (or a table row for every end) shows when its
 claims got several is the first of them in this order."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """What one run of a scenario observed, over one address family."""
-
-    scenario: Scenario
-    family: str
-    """``IPv4`` or ``IPv6``."""
-    timeline: tuple[Observation, ...]
-    """The script's actions and the segments, in the order they happened."""
-    start: Mapping[str, StateSnapshot] = field(default_factory=dict)
-    """Both roles' states once the setup was done, before the script (preconditions)."""
-    final: Mapping[str, StateSnapshot] = field(default_factory=dict)
-    """Both roles' states when the run ended (after the waits of --wait-timers, if any)."""
-    waited: Mapping[str, float] = field(default_factory=dict)
-    """Roles whose timer --wait-timers waited out, and the seconds it still took."""
-    ending: Mapping[str, StateSnapshot] = field(default_factory=dict)
-    """Both roles' states when the script and its settling ended, before any wait."""
-    isn: Mapping[str, int] = field(default_factory=dict)
-    """Each role's initial sequence number (from the setup's segments or the script's)."""
 
 
 @dataclass(frozen=True)

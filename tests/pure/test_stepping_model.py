@@ -12,9 +12,10 @@ from lab._addresses import SocketAddress
 from lab.stepping import Connection, ConnectionTracker, Segment
 from lab.stepping._counters import SentTally
 from lab.stepping._diag import TcpSocket
-from lab.stepping._runner import _ends_on_its_own, initial_sequence_numbers
+from lab.stepping._runner import _ends_on_its_own
 from lab.stepping._segment import unacknowledged
 from lab.tcp import ObservedSegment, Role, StateSnapshot, TcpFlag, TcpState
+from lab.tcp._record import initial_sequence_numbers
 
 CLIENT: SocketAddress = (ip_address("192.0.2.1"), 40000)
 SERVER: SocketAddress = (ip_address("192.0.2.2"), 8080)
