@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 
@@ -33,6 +34,37 @@ from lab.tcp._spec import Source, StateClaim
 __all__ = ["load_note", "read_note"]
 
 _MERMAID_LANGUAGES: Final = frozenset({"mermaid", "mmd"})
+
+# Diagrams in other languages that a note about TCP draws, and why lab skips each when it
+# names TCP states or flags: the block is about TCP (the note is), but nothing in it is run.
+_REDRAW: Final = (
+    "redraw it as a mermaid sequenceDiagram (participant, ->>, Note) to have it checked"
+)
+_OTHER_DIAGRAMS: Final[dict[str, str]] = {
+    "plantuml": f"a PlantUML diagram: lab reads only mermaid's; {_REDRAW}",
+    "puml": f"a PlantUML diagram: lab reads only mermaid's; {_REDRAW}",
+    "uml": f"a PlantUML diagram: lab reads only mermaid's; {_REDRAW}",
+    "dot": "a Graphviz graph of TCP states: it draws the transitions that exist, not one "
+    "connection's segments in order, so there is no run to check",
+    "graphviz": "a Graphviz graph of TCP states: it draws the transitions that exist, not one "
+    "connection's segments in order, so there is no run to check",
+    "": f"a text figure (ASCII art, as in RFC 793): lab cannot read its columns; {_REDRAW}",
+    "text": f"a text figure (ASCII art, as in RFC 793): lab cannot read its columns; {_REDRAW}",
+    "txt": f"a text figure (ASCII art, as in RFC 793): lab cannot read its columns; {_REDRAW}",
+}
+_STATE_MACHINE: Final = (
+    "a mermaid {kind} of TCP states: it draws the transitions that exist, not one "
+    "connection's segments in order, so there is no run to check"
+)
+_FLAG_WORD: Final = re.compile(r"(?<![A-Za-z])(?:SYN|FIN|RST)(?![A-Za-z])")
+
+
+def _names_tcp(fence: Fence) -> bool:
+    """Whether a block names a TCP state or a SYN, FIN or RST (in capitals)."""
+    text = "\n".join(line.text for line in fence.lines)
+    return bool(_FLAG_WORD.search(text)) or any(
+        mention.state is not None for mention in find_states(text)
+    )
 
 
 def load_note(path: str | os.PathLike[str]) -> Note:
@@ -81,6 +113,9 @@ def _fence(fence: Fence, markdown: Markdown, warnings: list[NoteWarning]) -> Not
     first_line = next((line.text.strip() for line in fence.lines if line.text.strip()), "")
     if fence.language not in _MERMAID_LANGUAGES and not first_line.startswith(SEQUENCE):
         language = fence.language or "no language"
+        other = _OTHER_DIAGRAMS.get(fence.language.lower())
+        if other is not None and _names_tcp(fence):
+            return Skipped(fence.first, fence.last, f"code block ({language})", other, tcp=True)
         return Skipped(
             fence.first,
             fence.last,
@@ -90,6 +125,9 @@ def _fence(fence: Fence, markdown: Markdown, warnings: list[NoteWarning]) -> Not
     diagram = read_sequence_diagram(fence.lines)
     if diagram.kind != SEQUENCE:
         what = f"a mermaid {diagram.kind}" if diagram.kind else "an empty mermaid block"
+        if diagram.kind and diagram.kind.startswith("stateDiagram") and _names_tcp(fence):
+            reason = _STATE_MACHINE.format(kind=diagram.kind)
+            return Skipped(fence.first, fence.last, "mermaid diagram", reason, tcp=True)
         return Skipped(
             fence.first,
             fence.last,

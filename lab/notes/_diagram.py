@@ -204,17 +204,9 @@ def compile_diagram(
         return Skipped(
             fence.first, fence.last, "mermaid sequence diagram", _SIMULTANEOUS_OPEN, tcp=True
         )
-    keepalive = next((e for e in flagged if _KEEPALIVE.search(e.text)), None)
-    if keepalive is not None:
-        return Skipped(
-            fence.first,
-            fence.last,
-            "mermaid sequence diagram",
-            f"line {keepalive.line} shows a keep-alive probe, which Linux sends only after "
-            "net.ipv4.tcp_keepalive_time (7200 s by default) of silence on a socket with "
-            "SO_KEEPALIVE; lab does not run keep-alives yet, so the diagram is not checked",
-            tcp=True,
-        )
+    unrunnable = _unrunnable(flagged)
+    if unrunnable is not None:
+        return Skipped(fence.first, fence.last, "mermaid sequence diagram", unrunnable, tcp=True)
     _place_claims(
         diagram, script=script, roles=roles, readings=readings, sources=sources, warnings=warnings
     )
@@ -235,7 +227,37 @@ def compile_diagram(
     )
 
 
-_KEEPALIVE: Final = re.compile(r"keep[- ]?alive", re.IGNORECASE)
+# What a diagram can show that Linux does but lab's runner cannot make happen, as (what a
+# message's text says, why): the whole diagram is then skipped, never judged wrongly. HTTP's
+# "Connection: keep-alive" header is no keep-alive probe.
+_UNRUNNABLE: Final = (
+    (
+        re.compile(r"(?<!connection:)(?<!connection: )keep[- ]?alive", re.IGNORECASE),
+        "shows a keep-alive probe, which Linux sends only after net.ipv4.tcp_keepalive_time "
+        "(7200 s by default) of silence on a socket with SO_KEEPALIVE; lab does not run "
+        "keep-alives yet, so the diagram is not checked",
+    ),
+    (
+        re.compile(
+            r"zero[- ]?window|persist(?:ence)?\s+(?:timer|probe)"
+            r"|(?<![A-Za-z])win(?:dow)?\s*[:=]?\s*0(?![0-9])",
+            re.IGNORECASE,
+        ),
+        "shows a zero window (the receiver's buffer full) or its probes, which need the "
+        "receiver to stop reading until its buffer fills and the persist timer to fire; lab's "
+        "runner does neither yet, so the diagram is not checked",
+    ),
+)
+
+
+def _unrunnable(flagged: Iterable[Message]) -> str | None:
+    """Why the runner cannot make the diagram's exchange happen, or None when it can."""
+    for message in flagged:
+        for pattern, why in _UNRUNNABLE:
+            if pattern.search(message.text):
+                return f"line {message.line} {why}"
+    return None
+
 
 _SIMULTANEOUS_OPEN: Final = (
     "a simultaneous open (each end sends a SYN, then a SYN+ACK): Linux does it, but lab's "

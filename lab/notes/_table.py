@@ -72,6 +72,8 @@ def compile_table(
     columns = _columns(table, grid, states, resolve)
     if columns.state is None and columns.flag is None and not columns.per_role:
         return Skipped(table.first, table.last, "table", _why_skipped(table, grid, states))
+    if columns.flag is not None and _packet_list(table.header.cells):
+        return Skipped(table.first, table.last, "table", _PACKET_LIST, tcp=True)
     if columns.state is not None and columns.role is None and columns.flag is None:
         return Skipped(
             table.first,
@@ -101,6 +103,23 @@ def compile_table(
         flags=tuple(FlagClaim(r.flags, r.source) for r in rows if r.flags),
         rows=tuple(rows),
     )
+
+
+# A capture's packet list (Wireshark's No. | Time | Source | Destination, tcpdump's lines as
+# a table): each row is one segment in order between two addresses, not a flag each end sends.
+_SOURCE_HEADERS: Final = frozenset({"source", "src"})
+_DESTINATION_HEADERS: Final = frozenset({"destination", "dst", "dest"})
+_PACKET_LIST: Final = (
+    "a packet list (a source, a destination and flags per row): each row is one segment of "
+    "one connection in order, which lab checks only as a mermaid sequenceDiagram (a message "
+    "per row); draw it as one to have it checked, as a table of flags it would be judged wrongly"
+)
+
+
+def _packet_list(header: Sequence[str]) -> bool:
+    """Whether a table's header has a source and a destination column (a capture's rows)."""
+    words = {" ".join(cell.split()).strip("*_` .").casefold() for cell in header}
+    return bool(words & _SOURCE_HEADERS and words & _DESTINATION_HEADERS)
 
 
 def _resolve_role(cell: str, names: Mapping[str, Role]) -> Resolved:

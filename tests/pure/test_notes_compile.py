@@ -730,3 +730,71 @@ def test_a_summary_table_below_a_diagram_of_one_part_is_checked_on_a_whole_conne
         """
     )
     assert compiled.tables[0].scenario is None
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "why"),
+    [
+        ("plantuml", "Client -> Server : SYN", "PlantUML"),
+        ("dot", "digraph { LISTEN -> SYN_RCVD }", "Graphviz"),
+        ("", "1.  CLOSED    LISTEN\n2.  SYN-SENT --> <CTL=SYN> --> SYN-RECEIVED", "RFC 793"),
+    ],
+)
+def test_a_diagram_in_another_language_naming_tcp_is_skipped_as_tcp(
+    language: str, body: str, why: str
+) -> None:
+    compiled = read_note(f"```{language}\n{body}\n```\n", "note.md")
+    assert compiled.is_tcp
+    assert not compiled.has_claims
+    assert why in compiled.skipped[0].reason
+
+
+def test_a_code_block_naming_no_tcp_is_not_tcp() -> None:
+    assert not read_note("```plantuml\nAlice -> Bob : hello\n```\n", "note.md").is_tcp
+
+
+def test_a_mermaid_state_diagram_of_tcp_states_is_skipped_as_tcp() -> None:
+    compiled = mermaid("""
+        stateDiagram-v2
+            ESTABLISHED --> FIN_WAIT_1 : close / FIN
+    """)
+    assert compiled.is_tcp
+    assert not compiled.has_claims
+    assert "no run to check" in compiled.skipped[0].reason
+
+
+def test_an_http_keep_alive_header_is_no_keep_alive_probe() -> None:
+    compiled = mermaid("""
+        sequenceDiagram
+            C->>S: SYN
+            S->>C: SYN, ACK
+            C->>S: ACK
+            C->>S: PSH, ACK len=40 (GET / HTTP/1.1, Connection: keep-alive)
+    """)
+    assert len(compiled.diagrams) == 1
+
+
+@pytest.mark.parametrize(
+    ("messages", "why"),
+    [
+        ("C->>S: ACK seq=1 len=10\n    S->>C: ACK ack=11 win=0", "zero window"),
+        ("C->>S: ACK seq=1 len=10\n    S->>C: ACK ack=11 (zero-window probe)", "zero window"),
+    ],
+)
+def test_what_the_runner_cannot_make_happen_skips_the_diagram(messages: str, why: str) -> None:
+    compiled = read_note(f"```mermaid\nsequenceDiagram\n    {messages}\n```\n", "note.md")
+    assert not compiled.diagrams
+    assert compiled.is_tcp
+    assert why in compiled.skipped[0].reason
+
+
+def test_a_packet_list_table_is_skipped_not_read_as_flags() -> None:
+    compiled = note("""
+        | No. | Source | Destination | Flags |
+        |-----|--------|-------------|-------|
+        | 1 | 192.0.2.1 | 192.0.2.2 | SYN |
+        | 2 | 192.0.2.2 | 192.0.2.1 | SYN, ACK |
+    """)
+    assert not compiled.tables
+    assert compiled.is_tcp
+    assert "packet list" in compiled.skipped[0].reason
