@@ -6,8 +6,9 @@
         check_scenario(lab, "close", family="IPv6").assert_documented()
 
 The names below are the public API, with `lab.stepping` (segments held in
-flight), `lab.tcp` (states, flags, the documented tables, verdicts) and
-`lab.topology`; everything in underscore modules may change.
+flight), `lab.tcp` (states, flags, the documented tables, verdicts),
+`lab.notes` (study notes read into the same model: ``check_note`` checks one)
+and `lab.topology`; everything in underscore modules may change.
 
 Each name is imported when it is first used, so ``import lab.cli`` costs
 milliseconds and the `lab` command can answer Ctrl-C from its first moment.

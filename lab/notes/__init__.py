@@ -1,12 +1,14 @@
 """Study notes as specs: a Markdown note's diagrams and tables compiled into lab's spec model.
 
-    from lab.notes import explain, load_note
+    from lab.notes import explain, load_note, render_mermaid
 
     note = load_note("docs/tcp-handshake.md")    # any Markdown file; NoteError if unreadable
     for scenario in note.scenarios:             # lab.tcp Scenarios, one per TCP diagram
         ...                                     # each claim carries the note's line (Source)
     print(explain(note))                        # roles, scripts, skips and warnings
-    render_mermaid(record, note.diagrams[0], note.spellings)  # a run, as the note would draw it
+    render_mermaid(record, note.diagrams[0], note.spellings)  # a run (a lab.tcp RunRecord,
+                                                              # e.g. ScenarioRun.record()) drawn
+                                                              # as the note would draw it
 
 Each mermaid ``sequenceDiagram`` that shows TCP segments becomes a
 `lab.tcp.Scenario` whose script holds the documented segments (flags, flags

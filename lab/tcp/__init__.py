@@ -13,17 +13,22 @@ built by hand in tests.
 from lab._errors import SpecError
 from lab.tcp._assertions import assert_verdict, mismatch_message
 from lab.tcp._claims import (
+    VERDICTS,
+    ClaimKind,
     ClaimVerdict,
-    RunRecord,
+    Verdict,
     claims_ok,
     count_claims,
     judge_flags,
     judge_orders,
     judge_scenario_claims,
+    line_verdicts,
+    worst,
 )
 from lab.tcp._coverage import Coverage, CoverageRow, CoverageStatus, coverage
 from lab.tcp._names import Role, TcpFlag, TcpState, UnknownNameError
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._record import RunRecord
 from lab.tcp._report import (
     render_header,
     render_scenario,
@@ -39,8 +44,10 @@ from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerd
 __all__ = [
     "ROLES",
     "TCP_SETTINGS",
+    "VERDICTS",
     "Action",
     "ActionStep",
+    "ClaimKind",
     "ClaimVerdict",
     "Coverage",
     "CoverageRow",
@@ -65,6 +72,7 @@ __all__ = [
     "Timer",
     "TimerVerdict",
     "UnknownNameError",
+    "Verdict",
     "assert_verdict",
     "claims_ok",
     "count_claims",
@@ -73,6 +81,7 @@ __all__ = [
     "judge_flags",
     "judge_orders",
     "judge_scenario_claims",
+    "line_verdicts",
     "load_spec",
     "loads_spec",
     "mismatch_message",
@@ -82,4 +91,5 @@ __all__ = [
     "render_summary",
     "spec_from_dict",
     "to_json",
+    "worst",
 ]

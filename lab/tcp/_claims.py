@@ -87,6 +87,8 @@ __all__ = [
     "judge_flags",
     "judge_orders",
     "judge_scenario_claims",
+    "line_verdicts",
+    "worst",
 ]
 
 ClaimKind = Literal["message", "state", "table-row", "flag"]

@@ -33,6 +33,9 @@ UNWRITTEN_FLAGS: Final[dict[TcpFlag, Callable[[ObservedSegment], bool]]] = {
 }
 """Flags the documentation may leave out (unless flags are strict), and on which segments."""
 
+_UNWRITTEN_SAID: Final = "ACK, PSH on data, and ECN's ECE and CWR"
+"""`UNWRITTEN_FLAGS` in words, for the message that names a flag left out."""
+
 
 def _are(flags: TcpFlag) -> str:
     """``SYN is`` or ``SYN+ACK are``."""
@@ -70,6 +73,6 @@ def flag_problems(doc: DocumentedSegment, seg: ObservedSegment, *, strict: bool)
         if wrong:
             problems.append(
                 f"{_are(wrong)} set but not documented (on the wire: {seg.flags.label}); "
-                "only ACK, and PSH on data, may go unwritten"
+                f"only {_UNWRITTEN_SAID} may go unwritten"
             )
     return problems

@@ -118,7 +118,8 @@ class DocumentedSegment:
     """Where it is written (a note's message line); None for tables.yaml."""
     data: bool = False
     """The documentation says the segment carries data (``data``, ``len=100``, an HTTP request,
-    urgent data), whether or not it writes PSH: an omitted PSH is then tolerated."""
+    urgent data), whether or not it writes PSH (the judge tolerates an unwritten PSH on any
+    segment that carries data on the wire)."""
     lost: bool = False
     """The documentation draws it lost (mermaid's ``-x``): the runner drops it, and the
     sender's retransmission is the segment documented next."""

@@ -138,7 +138,7 @@ def test_wrong_flags_fail_the_step() -> None:
     assert verdict.steps[1].problems == (
         "documented SYN+ACK, but SYN is not set (on the wire: RST+ACK)",
         "RST is set but not documented (on the wire: RST+ACK); "
-        "only ACK, and PSH on data, may go unwritten",
+        "only ACK, PSH on data, and ECN's ECE and CWR may go unwritten",
         "server is CLOSED while the segment is in flight, documented SYN-RECEIVED",
     )
     assert TcpFlag.SYN in verdict.seen_flags  # step 1 showed it
@@ -330,7 +330,7 @@ def test_an_omitted_fin_fails() -> None:
     verdict = judge(documented, three_way_close)
     assert verdict.steps[1].problems == (
         "FIN is set but not documented (on the wire: FIN+ACK); "
-        "only ACK, and PSH on data, may go unwritten",
+        "only ACK, PSH on data, and ECN's ECE and CWR may go unwritten",
     )
     assert len(verdict.steps) == 3  # paired, not one missing and one extra
 
@@ -349,7 +349,7 @@ def test_an_omitted_psh_is_tolerated_on_data_only() -> None:
     empty = dataclasses.replace(data, length=0)
     assert judge(documented, [empty]).steps[0].problems == (
         "PSH is set but not documented (on the wire: PSH+ACK); "
-        "only ACK, and PSH on data, may go unwritten",
+        "only ACK, PSH on data, and ECN's ECE and CWR may go unwritten",
     )
     assert not judge(documented, [data], strict_flags=True).ok
 
