@@ -100,6 +100,7 @@ def check_scenario(
         family=run.family,
         final=run.final,
         waited=run.waited,
+        start=run.start,
     )
     return ScenarioCheck(run, verdict)
 

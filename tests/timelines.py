@@ -105,6 +105,7 @@ def as_documented(scenario: Scenario) -> list[Observation]:
     timeline: list[Observation] = []
     for item in scenario.script:
         if isinstance(item, Action):
+            now.update({r: snaps_one(s) for r, s in item.states.items()})
             timeline.append(ObservedAction(item.actor, item.verb, "", dict(now)))
             continue
         if not isinstance(item, DocumentedSegment):

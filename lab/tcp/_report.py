@@ -38,7 +38,8 @@ ARROW: Final = "→"
 _GAP: Final = "  "
 _LEGEND: Final = (
     f"({MARK} marks what differs. States: the sender's while its segment is in flight, the "
-    "receiver's once it has processed it. Flags: {flags}.)"
+    "receiver's once it has processed it; after an action, each role's right after it. "
+    "Flags: {flags}.)"
 )
 _FLAG_RULES: Final = {
     False: "the documented ones must be set; ACK, and PSH on data, may go unwritten",
@@ -254,16 +255,31 @@ def _role_cell(step: StepVerdict, role: Role) -> str:
 
 
 def _action_row(action: ActionStep) -> _Row:
-    """An application action; its states are both roles' right after it, when recorded."""
+    """An application action; its states are both roles' right after it, when recorded.
+
+    When the documentation gives states after it, they are written after the action
+    and the row is judged like a step.
+    """
     text = str(action)
     if action.setup:
         text += " (setup)"
     elif action.result:
         text += f": {action.result}"
-    roles = tuple(
-        f"{ARROW} {action.states[role].state}" if role in action.states else "" for role in ROLES
-    )
-    return _Row("-", text, roles, "")
+    if action.expected_states:
+        documented = ", ".join(f"{role} {state}" for role, state in action.expected_states.items())
+        text += f" (documented: {documented})"
+    roles = tuple(_action_cell(action, role) for role in ROLES)
+    verdict = ("ok" if action.ok else "FAIL") if action.expected_states else ""
+    return _Row("-", text, roles, verdict, action.problems)
+
+
+def _action_cell(action: ActionStep, role: Role) -> str:
+    """``→ LISTEN``: `role` right after the action, marked when not as documented."""
+    snapshot = action.states.get(role)
+    if snapshot is None:
+        return _marked("?") if not action.state_ok(role) else ""
+    cell = f"{ARROW} {snapshot.state}"
+    return cell if action.state_ok(role) else _marked(cell)
 
 
 def _timer_row(timer: TimerVerdict) -> _Row:
@@ -406,6 +422,9 @@ def _action_json(action: ActionStep) -> dict[str, object]:
         "before_step": action.before_step,
         "result": action.result,
         "states": _snapshots_json(action.states),
+        "expected_states": {role: str(s) for role, s in action.expected_states.items()},
+        "problems": list(action.problems),
+        "ok": action.ok,
     }
 
 

@@ -94,6 +94,8 @@ class Action:
     """Bytes to send, for ``sends data`` when the documentation gives a length (``len=100``,
     tcpdump's ``seq 1:101``), so that the numbers after it come out as documented; None:
     a few bytes."""
+    states: dict[str, TcpState] = field(default_factory=dict, hash=False)
+    """Roles' states right after the action, when documented (``server listens`` → LISTEN)."""
 
     def __str__(self) -> str:
         said = f"{self.actor} {self.verb}"
@@ -220,7 +222,7 @@ class Scenario:
         """Every state the scenario documents (script, then timers), each once, in order."""
         found: dict[TcpState, None] = {}
         for item in self.script:
-            if isinstance(item, DocumentedSegment):
+            if isinstance(item, DocumentedSegment | Action):
                 found.update(dict.fromkeys(item.states.values()))
             elif isinstance(item, StateClaim):
                 found[item.state] = None

@@ -161,12 +161,19 @@ def _segment(record: Record, at: At) -> Located[DocumentedSegment]:
     return Located(DocumentedSegment(sender, receiver, flags, states), at)
 
 
+def _action_item(record: Record, at: At) -> Located[Action]:
+    """An action written as a mapping, with the states the roles are in right after it."""
+    action: Action = record[ACTION]
+    return Located(Action(action.actor, action.verb, states=dict(record[STATES])), at)
+
+
 def _script_item(value: object, at: At) -> Located[Action] | Located[DocumentedSegment]:
-    """A script line: an action (a string) or a segment (a mapping with segment:)."""
+    """A script line: an action (a string, or a mapping with action: and states:) or a
+    segment (a mapping with segment:)."""
     if isinstance(value, str):
         return Located(_action(value, at), at)
     if isinstance(value, Mapping):
-        return _SEGMENT_ITEM(value, at)
+        return _ACTION_ITEM(value, at) if "action" in value else _SEGMENT_ITEM(value, at)
     raise at.error(
         f"a script line must be an action or a segment, but it is {describe_value(value)}",
         "write e.g. - client closes, or - segment: client -> server FIN",
@@ -244,6 +251,13 @@ _SEGMENT_ITEM: Final = Shape(
     (SEGMENT, STATES),
     _segment,
     "write e.g. - segment: client -> server SYN\n  states: {client: SYN-SENT}",
+)
+ACTION: Final = Key("action", _action, required("write the action: action: server listens"))
+_ACTION_ITEM: Final = Shape(
+    "an action with its states: a mapping with action: and states:",
+    (ACTION, STATES),
+    _action_item,
+    "write e.g. - action: server listens\n  states: {server: LISTEN}",
 )
 
 TITLE: Final = Key("title", plain_text, required("write a one-line title:"))
@@ -404,7 +418,7 @@ def _check_states(draft: _ScenarioDraft, states: Mapping[TcpState, str]) -> None
     """Every state a scenario documents is in the states table."""
     places: list[tuple[TcpState, At]] = []
     for item in draft.script:
-        if isinstance(item.value, DocumentedSegment):
+        if isinstance(item.value, DocumentedSegment | Action):
             at = item.at.key("states")
             places += [(state, at.key(role)) for role, state in item.value.states.items()]
     for timer in draft.timers:

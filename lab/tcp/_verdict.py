@@ -19,7 +19,7 @@ The rules, one place for all of them:
   the documentation leaves out is reported once where it belongs ("not in the
   documentation: server → client ACK, between steps 2 and 4"), and the rest
   stays paired. Actions are not paired; they are
-  shown.
+  shown, and judged when they document states.
 * **Direction.** The observed sender and receiver must be the documented ones.
 * **Flags** (`lab.tcp._segments`). Every documented flag must be set, a flag
   documented as absent must not be, and a flag on the wire the documentation
@@ -28,7 +28,9 @@ The rules, one place for all of them:
   documented flags.
 * **States.** A documented state of the segment's *sender* is
   compared with its state while the segment is in flight (`before`); the
-  *receiver*'s, once it has processed it (`after`).
+  *receiver*'s, once it has processed it (`after`). A state documented with
+  an application action (``- action: server listens``, ``states: {server:
+  LISTEN}``) is compared with the role's state right after the action.
 * **Timers** (tables.yaml's ``timers:``). `Timer(role, state, then)` is
   checked on the role's `final` snapshot (when the script and its settling
   ended). Not waited out: the role must be in `state` with a timer running.
@@ -168,7 +170,11 @@ class StepVerdict:
 
 @dataclass(frozen=True)
 class ActionStep:
-    """An application action of the scenario, shown between the steps; never judged."""
+    """An application action of the scenario, shown between the steps.
+
+    Judged only when the documentation gives the roles' states right after it
+    (``- action: server listens`` with ``states: {server: LISTEN}``).
+    """
 
     actor: Role
     verb: str
@@ -180,9 +186,23 @@ class ActionStep:
     """What the call returned or raised, when the runner recorded it."""
     states: dict[str, StateSnapshot] = field(default_factory=dict)
     """Both roles right after the action, when recorded."""
+    expected_states: dict[str, TcpState] = field(default_factory=dict)
+    """The documented states right after the action (none: the action is not judged)."""
+    problems: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.actor} {self.verb}"
+
+    @property
+    def ok(self) -> bool:
+        """Whether every documented state was observed right after the action."""
+        return not self.problems
+
+    def state_ok(self, role: str) -> bool:
+        """Whether `role`'s documented state (if any) was observed right after the action."""
+        expected = self.expected_states.get(role)
+        seen = self.states.get(role)
+        return expected is None or (seen is not None and seen.state == expected)
 
 
 @dataclass(frozen=True)
@@ -228,10 +248,12 @@ class ScenarioVerdict:
     strict_flags: bool = False
     settings: dict[str, str] = field(default_factory=dict)
     """Sysctls the scenario ran with beyond the kernel's defaults (its ``sysctls:``)."""
+    start: dict[str, StateSnapshot] = field(default_factory=dict)
+    """Both roles' states when the script began (after the setup), when the run says."""
 
     @property
     def ok(self) -> bool:
-        """Whether every step and timer is as documented."""
+        """Whether every step, documented action state and timer is as documented."""
         return not self.problems
 
     @property
@@ -248,6 +270,7 @@ class ScenarioVerdict:
     def problems(self) -> tuple[str, ...]:
         """Every problem, prefixed with its step or timer."""
         found = [f"step {s.n}: {p}" for s in self.steps for p in s.problems]
+        found += [f"after '{a}': {p}" for a in self.actions for p in a.problems]
         found += [f"{t.role}'s timer: {p}" for t in self.timers for p in t.problems]
         return tuple(found)
 
@@ -260,12 +283,14 @@ def judge(
     family: str = "",
     final: Mapping[str, StateSnapshot] | None = None,
     waited: Mapping[str, float] | None = None,
+    start: Mapping[str, StateSnapshot] | None = None,
 ) -> ScenarioVerdict:
     """Compare `timeline` (what the kernel did) with `scenario` (what is documented).
 
     `final` holds both roles' snapshots when the run ended (default: the last
     ones in the timeline); `waited` maps each role whose timer the run waited
-    out to the seconds it took. See the module docstring for every rule.
+    out to the seconds it took; `start`, both roles' snapshots when the script
+    began (kept for `lab.tcp._transitions`). See the module docstring for every rule.
     """
     documented = scenario.segments
     observed = [item for item in timeline if isinstance(item, ObservedSegment)]
@@ -283,7 +308,8 @@ def judge(
             steps.append(_paired(n, documented[i], observed[j], strict_flags=strict_flags))
     last = final if final is not None else _last_snapshots(timeline)
     timers = [_timer(timer, timeline, last, waited or {}) for timer in scenario.timers]
-    seen = _seen_states(steps, timers)
+    actions = _actions(scenario, timeline, pairs)
+    seen = _seen_states(steps, timers, actions)
     seen_flags = NO_FLAGS
     for step in steps:
         if step.observed_flags is not None and step.direction_ok:
@@ -295,11 +321,12 @@ def judge(
         timers=tuple(timers),
         unseen_states=tuple(s for s in scenario.documented_states if s not in seen),
         family=family,
-        actions=_actions(scenario, timeline, pairs),
+        actions=actions,
         seen_states=tuple(s for s in scenario.documented_states if s in seen),
         seen_flags=seen_flags,
         strict_flags=strict_flags,
         settings=dict(scenario.sysctls),
+        start=dict(start or {}),
     )
 
 
@@ -475,13 +502,18 @@ def _snapshots(timeline: Sequence[Observation], role: Role) -> list[StateSnapsho
     return found
 
 
-def _seen_states(steps: Sequence[StepVerdict], timers: Sequence[TimerVerdict]) -> set[TcpState]:
+def _seen_states(
+    steps: Sequence[StepVerdict], timers: Sequence[TimerVerdict], actions: Sequence[ActionStep]
+) -> set[TcpState]:
     """States observed where the documentation puts them."""
     seen = {
         state
         for step in steps
         for role, state in step.expected_states.items()
         if step.observed_states.get(role) == state
+    }
+    seen |= {
+        state for a in actions for role, state in a.expected_states.items() if a.state_ok(role)
     }
     seen |= {(t.then if t.waited else t.state) for t in timers if t.ok}
     return seen
@@ -515,6 +547,7 @@ def _actions(
         while found is not None and row > 0 and _sent_after(pairs[row - 1], sent_at, found[0]):
             row -= 1
         record = None if found is None else found[1]
+        states = dict(record.states) if record else {}
         steps.append(
             ActionStep(
                 item.actor,
@@ -522,10 +555,30 @@ def _actions(
                 setup=False,
                 before_step=row + 1,
                 result=record.result if record else "",
-                states=dict(record.states) if record else {},
+                states=states,
+                expected_states=dict(item.states),
+                problems=_action_problems(item, states, recorded=record is not None),
             )
         )
     return tuple(steps)
+
+
+def _action_problems(
+    action: Action, states: Mapping[str, StateSnapshot], *, recorded: bool
+) -> tuple[str, ...]:
+    """Why the roles' states right after `action` are not the documented ones."""
+    problems = []
+    for role, expected in action.states.items():
+        seen = states.get(role)
+        if seen is None:
+            why = "" if recorded else " (the run did not get as far as the action)"
+            problems.append(
+                f"{role}'s state was not observed right after the action{why}; "
+                f"documented {expected}"
+            )
+        elif seen.state != expected:
+            problems.append(f"{role} is {seen.state} right after the action, documented {expected}")
+    return tuple(problems)
 
 
 def _sent_after(pair: Pair, sent_at: Sequence[int], at: int) -> bool:

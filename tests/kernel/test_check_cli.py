@@ -90,6 +90,21 @@ def test_json_to_standard_output_sends_the_report_to_stderr(tmp_path: Path) -> N
     assert done.stderr.rstrip().endswith("JSON written to standard output")
 
 
+def test_lab_check_judges_listen_after_server_listens(tmp_path: Path) -> None:
+    done = lab_cli("check", "--scenario", "open", "--json", "-", env={"TMPDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    for scenario in data["scenarios"]:
+        listens = scenario["actions"][0]
+        assert (listens["verb"], listens["expected_states"]) == ("listens", {"server": "LISTEN"})
+        assert listens["states"]["server"]["state"] == "LISTEN"
+        assert listens["ok"] is True
+        assert "LISTEN" in scenario["seen_states"]
+    (listen,) = [row for row in data["coverage"]["states"] if row["name"] == "LISTEN"]
+    assert (listen["status"], listen["observed_in"]) == ("observed", ["open (IPv4)", "open (IPv6)"])
+    assert "server listens: listening on port 8080 (documented: server LISTEN)" in done.stderr
+
+
 def test_a_report_reader_that_goes_away_costs_neither_the_json_nor_the_status(
     tmp_path: Path,
 ) -> None:

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from timelines import CLOSE, CLOSE_FINAL, OPEN, SPEC, TIME_WAIT_TIMER, judged, replaced, seg
+from timelines import CLOSE, CLOSE_FINAL, OPEN, SPEC, TIME_WAIT_TIMER, act, judged, replaced, seg
 
 from lab.tcp import (
     ScenarioVerdict,
@@ -30,13 +30,13 @@ NO_ACK = replaced(
 NO_ACK_TABLE = """\
 open (IPv4): Three-way open, server in LISTEN first                                                                            pcap: /tmp/lab/open-ipv4.pcap
  n  segment          documented flags  on the wire  documented states                       client (in flight → after)  server (in flight → after)   verdict
- -  server listens: listening on port 8080                                                  → CLOSED                    → LISTEN
+ -  server listens: listening on port 8080 (documented: server LISTEN)                      → CLOSED                    → LISTEN                     ok
  -  client connects: EINPROGRESS                                                            → SYN-SENT                  → LISTEN
  1  client → server  SYN               SYN          client SYN-SENT                         SYN-SENT → SYN-SENT         LISTEN → SYN-RECEIVED        ok
  2  server → client  SYN+ACK           ✗ SYN        server SYN-RECEIVED                     SYN-SENT → SYN-RECEIVED     SYN-RECEIVED → SYN-RECEIVED  FAIL
     ✗ documented SYN+ACK, but ACK is not set (on the wire: SYN)
  3  client → server  ACK               ACK          client ESTABLISHED, server ESTABLISHED  ESTABLISHED → ESTABLISHED   SYN-RECEIVED → ESTABLISHED   ok
-(✗ marks what differs. States: the sender's while its segment is in flight, the receiver's once it has processed it. Flags: the documented ones must be set; ACK, and PSH on data, may go unwritten.)
+(✗ marks what differs. States: the sender's while its segment is in flight, the receiver's once it has processed it; after an action, each role's right after it. Flags: the documented ones must be set; ACK, and PSH on data, may go unwritten.)
 FAILED: 1 difference from the documentation"""  # noqa: E501
 
 
@@ -55,6 +55,17 @@ def row(lines: list[str], start: str) -> str:
 
 def test_failed_scenario_table_exactly() -> None:
     assert render_scenario(judged("open", NO_ACK, family="IPv4"), pcap=PCAP) == NO_ACK_TABLE
+
+
+def test_a_wrong_state_after_an_action_is_marked_in_its_row() -> None:
+    timeline = replaced(OPEN, 0, act("server listens", "CLOSED CLOSED", "listening on port 8080"))
+    lines = lines_of(judged("open", timeline, family="IPv4"))
+    listens = row(lines, "-  server listens")
+    assert "(documented: server LISTEN)" in listens
+    assert "✗ → CLOSED" in listens  # the server's cell: CLOSED, documented LISTEN
+    assert listens.endswith("FAIL")
+    problem = lines[lines.index(listens) + 1]
+    assert problem.strip() == "✗ server is CLOSED right after the action, documented LISTEN"
 
 
 def test_table_has_documented_and_observed_columns_aligned() -> None:
@@ -192,7 +203,8 @@ def test_summary_lists_runs_and_coverage() -> None:
     assert "documented states" in lines
     assert "documented flags" in lines
     assert row(lines, " SYN-SENT").split()[1:] == ["observed", "open", "(IPv4),", "open", "(IPv6)"]
-    assert "in no scenario" in row(lines, " LISTEN")
+    assert row(lines, " LISTEN").split()[1:] == ["observed", "open", "(IPv4),", "open", "(IPv6)"]
+    assert "in no scenario" in row(lines, " CLOSING")
     assert row(lines, " URG").split()[1:] == ["not", "run", "documented", "in", "urgent-data"]
 
 
@@ -349,6 +361,9 @@ def test_json_shape_key_by_key() -> None:
         "before_step": 1,
         "result": "",
         "states": {},
+        "expected_states": {},
+        "problems": [],
+        "ok": True,
     }
 
 

@@ -49,7 +49,7 @@ def segment(line: str, **states: str) -> DocumentedSegment:
 
 # The tables, row by row: (scenario, script index, the documented line).
 DOCUMENTED_ROWS = [
-    ("open", 0, Action(Role.SERVER, "listens")),
+    ("open", 0, Action(Role.SERVER, "listens", states={Role.SERVER: TcpState.LISTEN})),
     ("open", 1, Action(Role.CLIENT, "connects")),
     ("open", 2, segment("client -> server SYN", client="SYN-SENT")),
     ("open", 3, segment("server -> client SYN+ACK", server="SYN-RECEIVED")),
@@ -269,6 +269,27 @@ BAD_SPECS = [
         "'serverr' is not a role",
         "did you mean 'server'?",
         id="unknown-role-in-states",
+    ),
+    pytest.param(
+        lambda d: open_script(d)[0].update(states={"server": "LISTN"}),
+        "scenarios.open.script[0].states.server",
+        "'LISTN' is not a TCP state",
+        "did you mean LISTEN?",
+        id="unknown-state-after-an-action",
+    ),
+    pytest.param(
+        lambda d: open_script(d)[0].update(action="sever listens"),
+        "scenarios.open.script[0].action",
+        "starts with 'sever', which is not a role",
+        "did you mean 'server'?",
+        id="unknown-actor-of-an-action-with-states",
+    ),
+    pytest.param(
+        lambda d: open_script(d)[0].update(state={"server": "LISTEN"}),
+        "scenarios.open.script[0].state",
+        "'state'",
+        "states",
+        id="typo-in-an-action-with-states",
     ),
     pytest.param(
         lambda d: set_item(open_script(d), 0, "sever listens"),
