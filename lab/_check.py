@@ -136,7 +136,8 @@ class CheckResult:
     def ok(self) -> bool:
         """Every scenario run agrees, and every state and flag its scenarios document was seen.
 
-        Rows whose scenarios were not run (``--scenario``) do not count against it; an
+        Rows whose scenarios were not run (``--scenario``) do not count against it, nor do
+        edges of RFC 9293's diagram that no run shows (reported, not failed); an
         interrupted check is not ok.
         """
         return (

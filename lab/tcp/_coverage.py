@@ -1,11 +1,15 @@
-"""Coverage: which documented states and flags many runs observed at least once.
+"""Coverage: which documented states and flags, and which RFC 9293 edges, runs showed.
 
     verdicts = [judge(spec.scenarios[name], run.timeline, ...) for ...]
     coverage(spec, verdicts).missed     # documented, its scenarios ran, never observed
+    coverage(spec, verdicts).edges      # each edge of lab.tcp._edges, and the runs that took it
 
 A state of the ``states`` table is covered by any run that observed it where a
 scenario documents it; a flag of the ``flags`` table, by a run of one of its
-``shown_by`` scenarios that observed it on the segment that documents it.
+``shown_by`` scenarios that observed it on the segment that documents it. An
+edge of RFC 9293's state diagram is shown by any run in which the kernel took
+it (`lab.tcp._transitions`); an edge no run shows is reported with why (not
+reachable on Linux, or not demonstrated yet), never counted as missed.
 Pure: no kernel access.
 """
 
@@ -15,10 +19,15 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lab.tcp._edges import EDGES, UNREACHABLE, Edge
 from lab.tcp._spec import Spec
+from lab.tcp._transitions import edges_shown
 from lab.tcp._verdict import ScenarioVerdict
 
-__all__ = ["Coverage", "CoverageRow", "CoverageStatus", "coverage"]
+__all__ = ["NOT_DEMONSTRATED", "Coverage", "CoverageRow", "CoverageStatus", "EdgeRow", "coverage"]
+
+NOT_DEMONSTRATED = "not demonstrated yet: no scenario run takes it"
+"""Why an edge that Linux can take is not shown."""
 
 
 class CoverageStatus(enum.StrEnum):
@@ -49,11 +58,39 @@ class CoverageRow:
 
 
 @dataclass(frozen=True)
+class EdgeRow:
+    """One edge of RFC 9293's state diagram, and the runs in which the kernel took it."""
+
+    edge: Edge
+    shown_in: tuple[str, ...]
+    """Runs (verdict labels such as ``open (IPv4)``) whose state changes take the edge."""
+    unreachable: str | None = None
+    """Why Linux cannot take it through the socket API (from `lab.tcp._edges.UNREACHABLE`)."""
+    not_waited: tuple[str, ...] = ()
+    """Runs that document the timer ending it but did not wait it out (no --wait-timers)."""
+
+    @property
+    def why_not(self) -> str:
+        """Why no run shows it ("" when one does)."""
+        if self.shown_in:
+            return ""
+        if self.unreachable is not None:
+            return f"not reachable on Linux: {self.unreachable}"
+        if self.not_waited:
+            return (
+                f"not waited for: --wait-timers waits out the timer in {', '.join(self.not_waited)}"
+            )
+        return NOT_DEMONSTRATED
+
+
+@dataclass(frozen=True)
 class Coverage:
-    """Which documented states and flags the runs observed at least once."""
+    """Which documented states and flags the runs observed, and the edges they took."""
 
     states: tuple[CoverageRow, ...]
     flags: tuple[CoverageRow, ...]
+    edges: tuple[EdgeRow, ...] = ()
+    """Every edge of `lab.tcp._edges.EDGES`; reported, never part of `complete` or `missed`."""
 
     @property
     def complete(self) -> bool:
@@ -72,7 +109,7 @@ class Coverage:
 
 
 def coverage(spec: Spec, verdicts: Sequence[ScenarioVerdict]) -> Coverage:
-    """Sum `verdicts` up against `spec`'s states and flags tables."""
+    """Sum `verdicts` up against `spec`'s states and flags tables and RFC 9293's edges."""
     ran = {v.name for v in verdicts}
     states = []
     for state, meaning in spec.states.items():
@@ -87,7 +124,22 @@ def coverage(spec: Spec, verdicts: Sequence[ScenarioVerdict]) -> Coverage:
             v.label for v in verdicts if v.name in doc.shown_by and flag in v.seen_flags
         )
         flags.append(_row(flag.label, doc.meaning, doc.shown_by, observed_in, ran))
-    return Coverage(tuple(states), tuple(flags))
+    shown = [(v.label, edges_shown(v)) for v in verdicts]
+    edges = tuple(
+        EdgeRow(
+            edge,
+            tuple(dict.fromkeys(label for label, taken in shown if edge in taken)),
+            UNREACHABLE.get(edge.id),
+            tuple(
+                v.label
+                for v in verdicts
+                if any((t.state, t.then) == (edge.source, edge.target) for t in v.timers)
+                and not any(t.waited for t in v.timers)
+            ),
+        )
+        for edge in EDGES
+    )
+    return Coverage(tuple(states), tuple(flags), edges)
 
 
 def _row(

@@ -4,8 +4,9 @@
 per segment (a documented one the kernel did not send, and one it sent that
 the documentation leaves out, each in its place), with ``✗`` on every cell
 that differs and the problems under the row; no colour is needed to read it.
-`render_summary` lists the runs and the coverage of the documented states and
-flags. `to_json` gives the same facts as plain data. Pure: no kernel access.
+`render_summary` lists the runs, the coverage of the documented states and
+flags, and the edges of RFC 9293's state diagram the runs showed. `to_json`
+gives the same facts as plain data. Pure: no kernel access.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from lab._columns import align_columns
-from lab.tcp._coverage import Coverage, CoverageRow
+from lab.tcp._coverage import Coverage, CoverageRow, EdgeRow
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._settings import TcpSettings
@@ -181,6 +182,8 @@ def render_summary(
     if coverage is not None:
         lines += ["", "documented states", *_columns([_coverage(r) for r in coverage.states])]
         lines += ["", "documented flags", *_columns([_coverage(r) for r in coverage.flags])]
+        if coverage.edges:
+            lines += ["", _EDGES_TITLE, *_columns([_EDGES_HEADER, *map(_edge, coverage.edges)])]
     return "\n".join(lines)
 
 
@@ -203,6 +206,7 @@ def to_json(
             "complete": coverage.complete,
             "states": [_coverage_json(row) for row in coverage.states],
             "flags": [_coverage_json(row) for row in coverage.flags],
+            "edges": [_edge_json(row) for row in coverage.edges],
         }
     return data
 
@@ -359,6 +363,20 @@ def _coverage(row: CoverageRow) -> tuple[str, str, str]:
     return row.name, row.status.value, where
 
 
+_EDGES_TITLE: Final = (
+    "RFC 9293 state diagram edges (section 3.3.2, and the resets and timeouts of 3.10) the "
+    "kernel took; an edge not shown is reported, not failed"
+)
+_EDGES_HEADER: Final = ("from", "event", "to", "shown in / why not")
+
+
+def _edge(row: EdgeRow) -> tuple[str, str, str, str]:
+    """An edge: from, event, to, and the runs that show it or why none does."""
+    edge = row.edge
+    where = ", ".join(row.shown_in) if row.shown_in else row.why_not
+    return str(edge.source), edge.event, str(edge.target), where
+
+
 # --- JSON ---------------------------------------------------------------------------------------
 
 
@@ -443,6 +461,18 @@ def _scenario_json(verdict: ScenarioVerdict, pcap: str | None) -> dict[str, obje
         "seen_states": [str(s) for s in verdict.seen_states],
         "unseen_states": [str(s) for s in verdict.unseen_states],
         "problems": list(verdict.problems),
+    }
+
+
+def _edge_json(row: EdgeRow) -> dict[str, object]:
+    return {
+        "id": row.edge.id,
+        "from": str(row.edge.source),
+        "event": row.edge.event,
+        "to": str(row.edge.target),
+        "rfc": row.edge.rfc,
+        "shown_in": list(row.shown_in),
+        "unreachable": row.unreachable,
     }
 
 
