@@ -19,7 +19,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lab.tcp._edges import EDGES, UNREACHABLE, Edge
+from lab.tcp._edges import EDGES, UNREACHABLE, Edge, Event
 from lab.tcp._spec import Spec
 from lab.tcp._transitions import edges_shown
 from lab.tcp._verdict import ScenarioVerdict
@@ -133,7 +133,8 @@ def coverage(spec: Spec, verdicts: Sequence[ScenarioVerdict]) -> Coverage:
             tuple(
                 v.label
                 for v in verdicts
-                if any((t.state, t.then) == (edge.source, edge.target) for t in v.timers)
+                if edge.takes(Event.timer())
+                and any((t.state, t.then) == (edge.source, edge.target) for t in v.timers)
                 and not any(t.waited for t in v.timers)
             ),
         )

@@ -103,6 +103,10 @@ def test_lab_check_judges_listen_after_server_listens(tmp_path: Path) -> None:
     (listen,) = [row for row in data["coverage"]["states"] if row["name"] == "LISTEN"]
     assert (listen["status"], listen["observed_in"]) == ("observed", ["open (IPv4)", "open (IPv6)"])
     assert "server listens: listening on port 8080 (documented: server LISTEN)" in done.stderr
+    edges = {edge["id"]: edge for edge in data["coverage"]["edges"]}
+    assert edges["passive-open"]["shown_in"] == ["open (IPv4)", "open (IPv6)"]
+    assert edges["listen-send"]["shown_in"] == []
+    assert "EISCONN" in edges["listen-send"]["unreachable"]
 
 
 def test_a_report_reader_that_goes_away_costs_neither_the_json_nor_the_status(

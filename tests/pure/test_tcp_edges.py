@@ -216,6 +216,8 @@ def test_a_timer_not_waited_out_says_so() -> None:
     close = judged("close", CLOSE, family="IPv4", final=snaps("TIME-WAIT CLOSED"))
     (row,) = [r for r in coverage(SPEC, [close]).edges if r.edge.id == "time-wait-timeout"]
     assert row.why_not == "not waited for: --wait-timers waits out the timer in close (IPv4)"
+    (reset,) = [r for r in coverage(SPEC, [close]).edges if r.edge.id == "time-wait-rst"]
+    assert reset.why_not == NOT_DEMONSTRATED  # TIME-WAIT → CLOSED too, but not by a timer
 
 
 def test_the_summary_has_the_edge_table() -> None:
