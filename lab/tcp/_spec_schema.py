@@ -21,6 +21,7 @@ from lab._reader import (
     Located,
     Record,
     Shape,
+    boolean,
     default,
     describe_value,
     list_of,
@@ -158,7 +159,8 @@ def _segment(record: Record, at: At) -> Located[DocumentedSegment]:
     """A documented segment; states are keyed by role, each located for later checks."""
     sender, receiver, flags = record[SEGMENT]
     states: dict[str, TcpState] = dict(record[STATES])
-    return Located(DocumentedSegment(sender, receiver, flags, states), at)
+    segment = DocumentedSegment(sender, receiver, flags, states, lost=record[LOST])
+    return Located(segment, at)
 
 
 def _action_item(record: Record, at: At) -> Located[Action]:
@@ -246,9 +248,12 @@ STATES: Final = Key(
     ),
     default(()),
 )
+LOST: Final = Key("lost", boolean, default(False))
+"""``lost: true``: the runner drops the segment, and the sender's retransmission is the
+segment documented next."""
 _SEGMENT_ITEM: Final = Shape(
-    "a segment: a mapping with segment: and states:",
-    (SEGMENT, STATES),
+    "a segment: a mapping with segment:, states: and lost:",
+    (SEGMENT, STATES, LOST),
     _segment,
     "write e.g. - segment: client -> server SYN\n  states: {client: SYN-SENT}",
 )

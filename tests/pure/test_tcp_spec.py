@@ -143,6 +143,13 @@ def test_documented_states_of_a_scenario_in_order(spec: Spec) -> None:
     )
 
 
+def test_a_segment_documented_lost_is_read_as_lost(spec: Spec) -> None:
+    lost, again, *_ = spec.scenarios["syn-retransmit"].segments
+    assert (lost.lost, again.lost) == (True, False)
+    assert str(lost) == "client -> server SYN (lost)"
+    assert not any(s.lost for s in spec.scenarios["open"].segments)  # false unless written
+
+
 def test_any_notation_and_alias_reads_as_the_canonical_one() -> None:
     text = PACKAGED_TEXT.replace("server -> client SYN+ACK", "server → client [S.]").replace(
         "states: {server: SYN-RECEIVED}", "states: {server: SYN_RECV}"
@@ -220,6 +227,13 @@ BAD_SPECS = [
         "unknown key 'state'",
         "did you mean 'states'?",
         id="unknown-segment-key",
+    ),
+    pytest.param(
+        lambda d: open_script(d)[2].update(lost="yes"),
+        "scenarios.open.script[2].lost",
+        "must be true or false, but it is",
+        "write true or false",
+        id="lost-not-a-boolean",
     ),
     pytest.param(
         lambda d: close_script(d)[2]["states"].update(client="FIN_WAIT_3"),
