@@ -204,7 +204,13 @@ def test_summary_lists_runs_and_coverage() -> None:
     assert "documented flags" in lines
     assert row(lines, " SYN-SENT").split()[1:] == ["observed", "open", "(IPv4),", "open", "(IPv6)"]
     assert row(lines, " LISTEN").split()[1:] == ["observed", "open", "(IPv4),", "open", "(IPv6)"]
-    assert "in no scenario" in row(lines, " CLOSING")
+    assert row(lines, " CLOSING").split()[1:] == [
+        "not",
+        "run",
+        "documented",
+        "in",
+        "simultaneous-close",
+    ]
     assert row(lines, " URG").split()[1:] == ["not", "run", "documented", "in", "urgent-data"]
 
 
