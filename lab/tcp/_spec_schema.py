@@ -206,12 +206,18 @@ class _ScenarioDraft:
 
 
 def _draft(record: Record, at: At) -> _ScenarioDraft:
-    """A scenario whose script documents at least one segment."""
+    """A scenario whose script documents something: a segment, or a state after an action."""
     script = record[SCRIPT]
-    if not any(isinstance(item.value, DocumentedSegment) for item in script):
+    if not any(
+        isinstance(item.value, DocumentedSegment)
+        or (isinstance(item.value, Action) and item.value.states)
+        for item in script
+    ):
         raise at.key("script").error(
-            "the script documents no segment, so there is nothing to compare",
-            "add a line such as - segment: client -> server SYN, with its states:",
+            "the script documents no segment and no state after an action, so there is "
+            "nothing to compare",
+            "add a line such as - segment: client -> server SYN, with its states:, or give "
+            "an action its states (- action: server listens, states: {server: LISTEN})",
         )
     return _ScenarioDraft(record[TITLE], record[SETUP], script, record[TIMERS], record[SYSCTLS], at)
 

@@ -48,6 +48,7 @@ EDGES: dict[str, list[tuple[Role, TcpState, TcpState]]] = {
         (Role.SERVER, S.ESTABLISHED, S.CLOSE_WAIT),
     ],
     "syn-sent-close": [(Role.CLIENT, S.SYN_SENT, S.CLOSED)],
+    "listen-close": [(Role.SERVER, S.CLOSED, S.LISTEN), (Role.SERVER, S.LISTEN, S.CLOSED)],
     "syn-retransmit": [
         (Role.CLIENT, S.SYN_SENT, S.ESTABLISHED),
         (Role.SERVER, S.LISTEN, S.SYN_RECEIVED),
