@@ -110,6 +110,16 @@ class ScenarioSockets:
         self.listener = sock
         return f"listening on port {self.port}"
 
+    def connects_its_listener(self, role: Role) -> str:
+        """connect() on the role's listening socket (RFC 9293's LISTEN → SYN-SENT on a send):
+        Linux refuses it; the result is the errno, and no SYN leaves."""
+        if self.listener is None:
+            raise SteppingError(
+                f"{role} connects its listener, but it has none: add '{role} listens' before it"
+            )
+        code = self.listener.connect_ex((self.address(role.peer), self.port))
+        return errno.errorcode.get(code, str(code)) if code else "connected"
+
     def _connect(self, role: Role, port: int) -> str:
         sock = self.lab[self.hosts[role]].open_socket(self.family.af)
         sock.setblocking(False)
@@ -203,6 +213,7 @@ VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
     "listens": ScenarioSockets.listens,
     "connects": ScenarioSockets.connects,
     "connects to a closed port": ScenarioSockets.connects_to_a_closed_port,
+    "connects its listener": ScenarioSockets.connects_its_listener,
     "accepts": ScenarioSockets.accepts,
     "sends data": ScenarioSockets.sends_data,
     "sends urgent data": ScenarioSockets.sends_urgent_data,

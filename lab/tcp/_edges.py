@@ -248,8 +248,8 @@ EDGES: Final[tuple[Edge, ...]] = (
 
 UNREACHABLE: Final[Mapping[str, str]] = {
     "listen-send": (
-        "connect() on a listening socket fails with EISCONN (errno 106, tried by hand, "
-        "not yet by a scenario)"
+        "connect() on a listening socket fails with EISCONN (errno 106) and sends no SYN; "
+        "the socket stays in LISTEN (shown by scenario listen-connect)"
     ),
 }
 """Edges Linux cannot take through the socket API, by id, and the kernel's answer."""

@@ -109,6 +109,20 @@ def test_the_lost_syn_is_sent_again_after_about_a_second(
     assert 0.9 < again - first < 1.5  # RFC 6298's initial RTO of 1 s
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_connect_on_a_listening_socket_is_refused_and_sends_nothing(
+    tcp_scenario: Callable[..., ScenarioCheck], family: str
+) -> None:
+    check = tcp_scenario("listen-connect", family)
+    check.assert_documented()
+    (refused,) = [
+        a for a in check.run.timeline if isinstance(a, ObservedAction) and "listener" in a.verb
+    ]
+    assert refused.result == "EISCONN"
+    assert refused.states[Role.SERVER].state is TcpState.LISTEN
+    assert not [s for s in check.run.timeline if isinstance(s, ObservedSegment)]
+
+
 # --- tables written wrong on purpose ------------------------------------------------------
 
 
