@@ -9,29 +9,20 @@ note added to the folder without a line there fails the test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from support import REPO, lab_cli
-
-from lab._notecheck import check_note
+from note_expectations import (
+    RIGHT,
+    Expected,
+    assert_exit_status,
+    assert_folder_declared,
+    assert_judged,
+    judged_cases,
+    status_cases,
+)
+from support import REPO
 
 VARIETY = REPO / "tests" / "kernel" / "notes" / "variety"
 
-
-@dataclass(frozen=True)
-class Expected:
-    """What `lab check` must say of one note: its failing lines, its timers, its warnings."""
-
-    fails: frozenset[int] = frozenset()
-    """The lines that fail (empty: the note is right about Linux and passes)."""
-    timers: frozenset[int] = frozenset()
-    """The lines judged ``timer`` (a state reached only once TIME-WAIT's 60 s are over)."""
-    warns: frozenset[int] = frozenset()
-    """The lines with a warning (a misspelt state, a SYN that gets no action)."""
-
-
-RIGHT = Expected()
 
 EXPECTED: dict[str, Expected | int] = {
     # Right about Linux: they pass.
@@ -65,31 +56,18 @@ EXPECTED: dict[str, Expected | int] = {
 
 
 def test_every_note_of_the_folder_has_an_expectation() -> None:
-    assert sorted(p.name for p in VARIETY.glob("*.md")) == sorted(EXPECTED)
+    assert_folder_declared(VARIETY, EXPECTED)
 
 
-@pytest.mark.parametrize(
-    "name", [n for n, e in EXPECTED.items() if isinstance(e, Expected)], ids=str
-)
+@pytest.mark.parametrize("name", judged_cases(EXPECTED, {}), ids=str)
 def test_the_note_is_judged_as_expected(name: str) -> None:
     expected = EXPECTED[name]
     assert isinstance(expected, Expected)
-    checked = check_note(VARIETY / name)
-    report = checked.report()
-    lines = {
-        verdict: {c.line for c in checked.claims if c.verdict == verdict}
-        for verdict in ("fail", "timer")
-    }
-    assert lines["fail"] == expected.fails, report
-    assert lines["timer"] == expected.timers, report
-    assert {w.line for w in checked.note.warnings} == expected.warns, report
-    assert {c.family for c in checked.claims} == {"IPv4", "IPv6"}
-    assert checked.ok == (not expected.fails), report
+    assert_judged(VARIETY / name, expected)
 
 
-@pytest.mark.parametrize("name", [n for n, e in EXPECTED.items() if e == 2], ids=str)
-def test_a_note_with_nothing_tcp_exits_2_with_its_reason(name: str) -> None:
-    done = lab_cli("check", str(VARIETY / name))
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "nothing TCP" in done.stderr + done.stdout
-    assert "Traceback" not in done.stderr
+@pytest.mark.parametrize("name", status_cases(EXPECTED), ids=str)
+def test_a_note_with_nothing_checkable_says_why_with_its_exit_status(name: str) -> None:
+    status = EXPECTED[name]
+    assert isinstance(status, int)
+    assert_exit_status(VARIETY / name, status)
