@@ -376,14 +376,12 @@ def _table_claims(
     if table.orders:
         names = [table.scenario] if table.scenario else list(LIFECYCLE)
         against = [r for name in names for r in records if r.scenario.name == name]
-        claims += judge_orders(table.orders, against)
+        claims += judge_orders(table.orders, against, family=family)
     if table.flags:
-        flags = judge_flags(table.flags, records)
+        flags = judge_flags(table.flags, records, family=family)
         if interrupted:
             flags = tuple(_unfinished(c) if c.verdict == "fail" else c for c in flags)
         claims += flags
-    # A row judged against no run carries no family: it is this family's row all the same.
-    claims = [c if c.family else dataclasses.replace(c, family=family) for c in claims]
     judged = {claim.line for claim in claims}
     for row in table.rows:
         if row.unchecked is not None and row.source.line not in judged:

@@ -483,27 +483,28 @@ def _between(before: Source | None, after: Source | None) -> str:
 
 
 def judge_orders(
-    claims: Sequence[OrderClaim], records: Sequence[RunRecord]
+    claims: Sequence[OrderClaim], records: Sequence[RunRecord], *, family: str = ""
 ) -> tuple[ClaimVerdict, ...]:
     """A verdict for each row of a table of states: the role enters them in the table's order.
 
     `records` are the runs of the diagram the table is checked against (its
     `NoteTable.scenario`), in order; each address family is judged on its own
-    runs. With no records, every row is ``unchecked``. See the module docstring.
+    runs. With no records, every row is ``unchecked``, in `family` (the family the caller
+    judges). See the module docstring.
     """
     families = _by_family(records)
     if not families:
         return tuple(
-            _unrun(source, "table-row", _enters(order.role, state), "no run of its diagram")
+            _unrun(source, "table-row", _enters(order.role, state), "no run of its diagram", family)
             for order in claims
             for state, source in order.states
         )
     found = []
-    for family, runs in families.items():
+    for judged_in, runs in families.items():
         moments = [RunMoments(run, run.scenario.timers) for run in runs]
         scenario = ", ".join(dict.fromkeys(run.scenario.name for run in runs))
         for order in claims:
-            found += _order_rows(order, moments, family, scenario)
+            found += _order_rows(order, moments, judged_in, scenario)
     return tuple(found)
 
 
@@ -569,23 +570,23 @@ def _order_row(
 
 
 def judge_flags(
-    claims: Sequence[FlagClaim], records: Sequence[RunRecord]
+    claims: Sequence[FlagClaim], records: Sequence[RunRecord], *, family: str = ""
 ) -> tuple[ClaimVerdict, ...]:
     """A verdict for each row naming a flag: some segment of the runs sets it.
 
     `records` are every run of the note; each address family is judged on its
-    own runs. With no records, every row is ``unchecked``.
+    own runs. With no records, every row is ``unchecked``, in `family`.
     """
     families = _by_family(records)
     if not families:
         return tuple(
-            _unrun(c.source, "flag", f"{c.flag.label} is sent", "no run of the note")
+            _unrun(c.source, "flag", f"{c.flag.label} is sent", "no run of the note", family)
             for c in claims
         )
     found = []
-    for family, runs in families.items():
+    for judged_in, runs in families.items():
         for claim in claims:
-            found.append(_flag_row(claim, runs, family))
+            found.append(_flag_row(claim, runs, judged_in))
     return tuple(found)
 
 
@@ -641,14 +642,16 @@ def _enters(role: Role | None, state: TcpState) -> str:
     return f"{role or 'every end'} enters {state}"
 
 
-def _unrun(source: Source, kind: ClaimKind, documented: str, what: str) -> ClaimVerdict:
+def _unrun(
+    source: Source, kind: ClaimKind, documented: str, what: str, family: str
+) -> ClaimVerdict:
     """A table row with nothing to judge it against."""
     return ClaimVerdict(
         line=source.line,
         text=source.text.strip(),
         kind=kind,
         verdict="unchecked",
-        family="",
+        family=family,
         documented=documented,
         observed="",
         detail=f"{what} to judge it against",
