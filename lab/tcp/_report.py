@@ -125,7 +125,8 @@ def render_scenario(verdict: ScenarioVerdict, *, pcap: Pcap = None) -> str:
         title = f"{title}{_GAP}{where.rjust(table_width - len(title) - len(_GAP))}"
     legend = _LEGEND.format(flags=_FLAG_RULES[verdict.strict_flags])
     settings = [f"settings beyond the kernel's defaults: {_settings(verdict)}"]
-    return "\n".join([title, *(settings if verdict.settings else []), *lines, legend,
+    settings = [*(settings if verdict.settings else []), *(f"cites {c}" for c in verdict.cites)]
+    return "\n".join([title, *settings, *lines, legend,
                       _conclusion(verdict)])  # fmt: skip
 
 
@@ -455,6 +456,7 @@ def _scenario_json(verdict: ScenarioVerdict, pcap: str | None) -> dict[str, obje
         "pcap": pcap,
         "strict_flags": verdict.strict_flags,
         "settings": dict(verdict.settings),
+        "cites": list(verdict.cites),
         "actions": [_action_json(a) for a in verdict.actions],
         "steps": [_step_json(s) for s in verdict.steps],
         "timers": [_timer_json(t) for t in verdict.timers],

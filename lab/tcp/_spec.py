@@ -211,6 +211,9 @@ class Scenario:
     timers: tuple[Timer, ...] = ()
     sysctls: dict[str, str] = field(default_factory=dict, hash=False)
     """Settings the scenario needs beyond the kernel's defaults, set in both hosts."""
+    cites: tuple[str, ...] = ()
+    """Where the behaviour is written down elsewhere, as ``repository path:lines`` (the
+    packetdrill script a scenario restates, ``google/packetdrill gtests/net/tcp/...pkt:3-9``)."""
 
     @property
     def segments(self) -> tuple[DocumentedSegment, ...]:

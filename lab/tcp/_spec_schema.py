@@ -191,6 +191,7 @@ class _ScenarioDraft:
     script: tuple[Located[Action] | Located[DocumentedSegment], ...]
     timers: tuple[Located[Timer], ...]
     sysctls: tuple[tuple[str, str], ...]
+    cites: tuple[str, ...]
     at: At
 
     def scenario(self, name: str) -> Scenario:
@@ -202,6 +203,7 @@ class _ScenarioDraft:
             tuple(item.value for item in self.script),
             tuple(t.value for t in self.timers),
             dict(self.sysctls),
+            self.cites,
         )
 
 
@@ -219,7 +221,9 @@ def _draft(record: Record, at: At) -> _ScenarioDraft:
             "add a line such as - segment: client -> server SYN, with its states:, or give "
             "an action its states (- action: server listens, states: {server: LISTEN})",
         )
-    return _ScenarioDraft(record[TITLE], record[SETUP], script, record[TIMERS], record[SYSCTLS], at)
+    return _ScenarioDraft(
+        record[TITLE], record[SETUP], script, record[TIMERS], record[SYSCTLS], record[CITES], at
+    )
 
 
 def _unique_keys(pairs: tuple[tuple[Located[T], str], ...], what: str) -> dict[T, str]:
@@ -303,9 +307,29 @@ TIMERS: Final = Key(
 SYSCTLS: Final = Key(
     "sysctls", sysctl_table("write e.g. sysctls: {net.ipv4.tcp_autocorking: 0}"), default(())
 )
+_CITE_FIX: Final = (
+    "write cites: [google/packetdrill gtests/net/tcp/close/close-on-syn-sent.pkt:1-20]"
+)
+
+
+def _citation(value: object, at: At) -> str:
+    return text(value, at, "a string: a repository, a path and lines", _CITE_FIX).strip()
+
+
+CITES: Final = Key(
+    "cites",
+    list_of(
+        _citation,
+        "a list of places, each 'repository path:lines'",
+        _CITE_FIX,
+        single=True,
+    ),
+    default(()),
+)
+"""``cites:``: where the behaviour is also written down (a packetdrill script and its lines)."""
 _SCENARIO: Final = Shape(
-    "a scenario: a mapping with title:, setup:, script:, timers: and sysctls:",
-    (TITLE, SETUP, SCRIPT, TIMERS, SYSCTLS),
+    "a scenario: a mapping with title:, setup:, script:, timers:, sysctls: and cites:",
+    (TITLE, SETUP, SCRIPT, TIMERS, SYSCTLS, CITES),
     _draft,
     "write e.g. open: {title: ..., script: [...]}",
 )

@@ -250,6 +250,8 @@ class ScenarioVerdict:
     """Sysctls the scenario ran with beyond the kernel's defaults (its ``sysctls:``)."""
     start: dict[str, StateSnapshot] = field(default_factory=dict)
     """Both roles' states when the script began (after the setup), when the run says."""
+    cites: tuple[str, ...] = ()
+    """Where the scenario's behaviour is written down elsewhere (its ``cites:``)."""
 
     @property
     def ok(self) -> bool:
@@ -327,6 +329,7 @@ def judge(
         strict_flags=strict_flags,
         settings=dict(scenario.sysctls),
         start=dict(start or {}),
+        cites=scenario.cites,
     )
 
 

@@ -261,6 +261,7 @@ SCENARIO_KEYS = {
     "pcap",
     "strict_flags",
     "settings",
+    "cites",
     "actions",
     "steps",
     "timers",

@@ -150,6 +150,13 @@ def test_a_segment_documented_lost_is_read_as_lost(spec: Spec) -> None:
     assert not any(s.lost for s in spec.scenarios["open"].segments)  # false unless written
 
 
+def test_a_scenario_cites_where_its_behaviour_is_written(spec: Spec) -> None:
+    data = spoiled(lambda d: d["scenarios"]["close"].update(cites="linux close.pkt:3-9"))
+    cited = spec_from_dict(data, source=SOURCE).scenarios["close"]
+    assert cited.cites == ("linux close.pkt:3-9",)  # one bare place is a list of one
+    assert spec.scenarios["open"].cites == ()  # none unless written
+
+
 def test_any_notation_and_alias_reads_as_the_canonical_one() -> None:
     text = PACKAGED_TEXT.replace("server -> client SYN+ACK", "server → client [S.]").replace(
         "states: {server: SYN-RECEIVED}", "states: {server: SYN_RECV}"
@@ -465,6 +472,13 @@ BAD_SPECS = [
         "must be a mapping of action to what it does, but it is a list",
         "actions: {closes:",
         id="actions-list",
+    ),
+    pytest.param(
+        lambda d: d["scenarios"]["close"].update(cites=[{"file": "x.pkt"}]),
+        "scenarios.close.cites[0]",
+        "must be a string",
+        "write cites:",
+        id="cites-not-text",
     ),
     pytest.param(
         lambda d: d.pop("states"),
