@@ -121,10 +121,14 @@ def test_the_report_and_the_json_show_the_settings(
 
 
 def test_the_packaged_scenarios_need_no_setting_beyond_the_kernels_defaults() -> None:
-    # Stepping needs none; only ECN, off by default for the side that connects, is turned on
-    # where a scenario shows its flags.
+    # Stepping needs none. A scenario sets one only to show what it changes: ECN, off by
+    # default for the side that connects, where a scenario shows its flags; a shortened
+    # timer, where a scenario shows the timer end its state.
     needed = {name: s.sysctls for name, s in load_spec().scenarios.items() if s.sysctls}
-    assert needed == {"ecn-open": {"net.ipv4.tcp_ecn": "1"}}
+    assert needed == {
+        "ecn-open": {"net.ipv4.tcp_ecn": "1"},
+        "fin-wait-2-timeout": {"net.ipv4.tcp_fin_timeout": "1"},
+    }
 
 
 def test_an_action_the_runner_cannot_perform_is_refused_before_any_lab_is_built(
