@@ -8,7 +8,8 @@
 
 The syntax read is mermaid's own. For ``stateDiagram`` and ``stateDiagram-v2``:
 ``A --> B`` and ``A --> B : label``, the markers ``[*]``, ``state "Long name" as
-ID``, ``ID : description``, composite states (``state ID {`` ... ``}``), ``<<choice>>``,
+ID``, ``ID : description`` (kept with the state), composite states (``state ID {``
+... ``}``), ``<<choice>>``,
 ``<<fork>>`` and ``<<join>>``, notes (``note right of ID : text`` and the multi-line
 ``note`` ... ``end note``), ``--`` between concurrent regions, ``direction LR``,
 ``classDef``, ``class``, ``:::class`` and ``%%`` comments. For ``flowchart`` and
@@ -24,6 +25,7 @@ Lines that are neither become a `Problem` with their line. Pure: no kernel acces
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +58,8 @@ class Node:
     """A state diagram's state with states inside (``state ID {``)."""
     decision: bool = False
     """A question or a junction, not a state: a flowchart's ``{...}``, ``<<choice>>``."""
+    description: str = ""
+    """A state diagram's ``ID : text`` lines, joined: what the box shows under its name."""
 
 
 @dataclass(frozen=True)
@@ -172,9 +176,16 @@ class _Reader:
 
     def name(self, ident: str, label: str, line: int, *, decision: bool = False) -> None:
         """Give node `ident` the label `label` (the last one written wins, as mermaid draws)."""
-        old = self.nodes.get(ident)
-        composite = old.composite if old else False
-        self.nodes[ident] = Node(ident, label or ident, line, composite, decision)
+        old = self.nodes.get(ident) or Node(ident, ident)
+        self.nodes[ident] = dataclasses.replace(
+            old, label=label or ident, line=line, decision=decision
+        )
+
+    def describe(self, ident: str, text: str) -> None:
+        """Add ``ID : text`` to node `ident`'s description."""
+        old = self.nodes.get(ident) or Node(ident, ident)
+        joined = f"{old.description}\n{text}" if old.description else text
+        self.nodes[ident] = dataclasses.replace(old, description=joined)
 
     def structural(self, text: str, line: int) -> bool:
         first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
@@ -252,7 +263,7 @@ class _StateReader(_Reader):
             return
         description = _DESCRIPTION.match(text)
         if description:
-            self.use(description["id"])
+            self.describe(description["id"], decode_text(description["text"]))
             self.structure.append(line)
             return
         if _BARE_STATE.match(text):
@@ -272,8 +283,7 @@ class _StateReader(_Reader):
         decision = bool(stereotype and stereotype["kind"].lower() in _JUNCTIONS)
         self.name(ident, decode_text(label) if label else ident, line, decision=decision)
         if rest.endswith("{"):
-            node = self.nodes[ident]
-            self.nodes[ident] = Node(node.id, node.label, node.line, True, node.decision)
+            self.nodes[ident] = dataclasses.replace(self.nodes[ident], composite=True)
             self.open_states.append(line)
         self.structure.append(line)
 

@@ -65,13 +65,14 @@ def compile_state_machine(
 
 
 def node_state(node: Node) -> tuple[TcpState | None, str | None]:
-    """The state a node names (its label, else its id), and the warning of a misspelling.
+    """The state a node names (its label, else its id, else its description), and the warning
+    of a misspelling.
 
     A choice and a composite (a state holding states: ``state Closing {``) name none.
     """
     if node.decision or node.composite:
         return None, None
-    for text in dict.fromkeys((node.label, node.id)):
+    for text in dict.fromkeys((node.label, node.id, node.description)):
         named = [m for m in find_states(text) if m.state is not None]
         if len({m.state for m in named}) == 1:
             return named[0].state, next((m.warning for m in named if m.warning), None)

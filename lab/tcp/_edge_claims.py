@@ -395,6 +395,13 @@ class _EdgeJudge:
             if not known:  # what RFC 9293 says, no run to show what Linux does: no verdict
                 return "unchecked", "", f"the label says {said}; {ways}, so it is not judged"
             return "fail", self._observed(candidates), f"the label says {said}, but {ways}"
+        return self._fitting(before, after, fitting)
+
+    def _fitting(
+        self, before: TcpState, after: TcpState, fitting: Mapping[Edge, frozenset[str]]
+    ) -> _Judged:
+        """The edges of the pair the label fits (each with the kinds of cause it names),
+        judged against the runs: taken, unreachable, a timer, or shown by none."""
         shown = [
             t
             for t in self.seen.taken

@@ -291,6 +291,16 @@ def test_each_arrow_between_two_states_is_a_claim_at_its_line() -> None:
     assert found[1].documented == "LISTEN → SYN-RECEIVED on receives SYN, sends SYN+ACK"
 
 
+def test_a_state_named_only_by_its_description_is_that_state() -> None:
+    found = edges("""
+        stateDiagram-v2
+            s1 : CLOSED
+            s2 : LISTEN (waiting)
+            s1 --> s2 : listen
+    """)
+    assert [(e.before, e.after) for e in found] == [(S.CLOSED, S.LISTEN)]
+
+
 def test_a_flowchart_with_numbered_nodes_is_read_by_their_labels() -> None:
     found = edges("""
         flowchart LR
@@ -394,3 +404,32 @@ def test_the_report_shows_a_state_machine_s_arrows_under_its_heading() -> None:
     assert "lines 1-4, state diagram (stateDiagram-v2): each arrow judged" in report
     assert report.count("when it receives FIN, and sends ACK (close)") == 1  # both families
     assert "FAIL: the note and the kernel disagree at line(s) 3" in report
+
+
+TOKENS = st.sampled_from(
+    [
+        *("CLOSED", "LISTEN", "SYN_SENT", "ESTAB", "TIME_WAIT", "[*]", "-->", "---", "==>"),
+        *(":", "/", "|", "&", ";", "{", "}", "[", "]", "(", ")", '"', "state", "as", "note"),
+        *("SYN", "ACK", "FIN", "RST", "rcv", "send", "发送", "수신", "30s", "2MSL", "x", "1"),
+    ]
+)
+
+
+@FAST
+@given(st.text(max_size=60))
+def test_any_label_reads_without_an_exception(label: str) -> None:
+    for part in read_edge_label(label):
+        assert part.written
+
+
+@FAST
+@given(
+    st.sampled_from(["stateDiagram-v2", "flowchart LR", "graph TD"]),
+    st.lists(st.lists(TOKENS, max_size=8).map(" ".join), max_size=8),
+)
+def test_any_state_machine_note_reads_without_an_exception(kind: str, lines: list[str]) -> None:
+    text = "\n".join(["```mermaid", kind, *lines, "```", ""])
+    note = read_note(text, "note.md")
+    for edge in note.edges:
+        assert 3 <= edge.source.line <= len(lines) + 2
+        assert edge.source.text.strip() == lines[edge.source.line - 3].strip()
