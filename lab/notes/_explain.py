@@ -162,6 +162,8 @@ def _edge(edge: EdgeClaim) -> str:
     if edge.unchecked is not None:
         return f"unchecked: {edge.source.text.strip()!r}: {edge.unchecked}"
     pair = f"{edge.before or '[*]'} → {edge.after or '[*]'}"
+    if edge.before is None or edge.after is None:
+        return f"{pair}: a start or end marker ([*]); a connection starts and ends CLOSED"
     if edge.parts:
         return f"{pair}: " + "; ".join(f"{p.written!r} = {_part(p)}" for p in edge.parts)
     if edge.label:

@@ -425,7 +425,7 @@ class _EdgeJudge:
             return (
                 "timer",
                 f"{first.role} {first.state} (timer {first.timer or 'none shown'})",
-                f"{first.role} is {first.state} when the script of {first.scenario} ends, its "
+                f"{first.role} is {first.state} when scenario {first.scenario} ends, its "
                 f"timer running (ss -o: {first.timer or 'none shown'}); it is {first.then} once "
                 "the timer fires: run with --wait-timers to wait it out and check",
             )
@@ -461,7 +461,7 @@ class _EdgeJudge:
             "fail",
             f"TIME-WAIT for {lasts} s (ss -o: {timer}, {scenario})",
             f"Linux holds TIME-WAIT for {lasts} s (TCP_TIMEWAIT_LEN; ss -o showed {timer} in "
-            f"{scenario}), not {' or '.join(p.written for p in wrong)}",
+            f"scenario {scenario}), not {' or '.join(p.written for p in wrong)}",
         )
 
     def _how(self, edge: Edge) -> str:
@@ -477,7 +477,8 @@ class _EdgeJudge:
         sends = SENDS.get(edge.id, NO_FLAGS)
         answer = f", and sends {sends.label}" if sends else ""
         return (
-            f"the kernel goes {pair} when it {ways}{answer} ({_names(t.scenario for t in taken)})"
+            f"the kernel goes {pair} when it {ways}{answer} "
+            f"({_scenarios(t.scenario for t in taken)})"
         )
 
     def _taken(self, edge: Edge) -> bool:
@@ -549,6 +550,12 @@ def _events(taken: Sequence[_Taken]) -> str:
     shown = [f"{key} ({_names(names)})" for key, names in by_event.items()]
     more = len(shown) - _SHOWN_EVENTS
     return "; ".join(shown[:_SHOWN_EVENTS]) + (f"; {more} more" if more > 0 else "")
+
+
+def _scenarios(names: Iterable[str]) -> str:
+    """``scenario close``, ``scenarios close, abort``: the runs a reason rests on."""
+    unique = list(dict.fromkeys(names))
+    return f"scenario{'s' if len(unique) > 1 else ''} {_names(unique)}"
 
 
 def _names(names: Iterable[str]) -> str:

@@ -99,7 +99,7 @@ BASE = """
         pytest.param(
             "ESTABLISHED --> CLOSE_WAIT : send FIN",
             "the label says sends FIN, but the kernel goes ESTABLISHED → CLOSE-WAIT when it "
-            "receives FIN, and sends ACK (close",
+            "receives FIN, and sends ACK (scenarios close",
             id="wrong-event",
         ),
         pytest.param(

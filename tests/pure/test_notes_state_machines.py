@@ -395,14 +395,15 @@ def test_the_report_shows_a_state_machine_s_arrows_under_its_heading() -> None:
             "ESTABLISHED → CLOSE-WAIT on sends FIN",
             "server: ESTABLISHED → CLOSE-WAIT on received FIN+ACK (close)",
             "the label says sends FIN, but the kernel goes ESTABLISHED → CLOSE-WAIT when it "
-            "receives FIN, and sends ACK (close)",
+            "receives FIN, and sends ACK (scenario close)",
             "close",
         )
         for family in ("IPv4", "IPv6")
     ]
     report = render_note_report(note, claims)
     assert "lines 1-4, state diagram (stateDiagram-v2): each arrow judged" in report
-    assert report.count("when it receives FIN, and sends ACK (close)") == 1  # both families
+    # Both families' reasons are the same: said once.
+    assert report.count("when it receives FIN, and sends ACK (scenario close)") == 1
     assert "FAIL: the note and the kernel disagree at line(s) 3" in report
 
 

@@ -166,7 +166,7 @@ def test_a_wrong_event_fails_saying_what_the_kernel_does() -> None:
     assert verdict.verdict == "fail"
     assert verdict.detail == (
         "the label says sends FIN, but the kernel goes ESTABLISHED → CLOSE-WAIT when it "
-        "receives FIN, and sends ACK (close)"
+        "receives FIN, and sends ACK (scenario close)"
     )
     assert verdict.observed == "server: ESTABLISHED → CLOSE-WAIT on received FIN+ACK (close)"
 
@@ -219,8 +219,8 @@ def test_an_edge_taken_only_on_another_kind_of_event_is_unchecked(label: str, ve
     assert found.verdict == verdict
     if verdict == "unchecked":
         assert found.detail == (
-            "the kernel goes SYN-SENT → CLOSED when it receives RST (refused); no scenario "
-            "shows it on a timer yet"
+            "the kernel goes SYN-SENT → CLOSED when it receives RST (scenario refused); no "
+            "scenario shows it on a timer yet"
         )
 
 
