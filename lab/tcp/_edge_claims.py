@@ -55,7 +55,7 @@ from typing import Final
 
 from lab.tcp._claim_runs import RunMoments, moments
 from lab.tcp._claims import ClaimVerdict, Verdict
-from lab.tcp._edges import EDGES, UNREACHABLE, Edge, Event, EventKind, Trigger
+from lab.tcp._edges import EDGES, LINUX_EDGES, UNREACHABLE, Edge, Event, EventKind, Trigger
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._record import RunRecord
@@ -165,19 +165,6 @@ SENDS: Final[Mapping[str, TcpFlag]] = {
 """What the kernel sends on taking an edge (by `lab.tcp._edges` id), RFC 9293's ``snd``; the
 edges not here send nothing. An edge's triggers are observed; what it sends is data."""
 
-LINUX_EDGES: Final = (
-    Edge(
-        "fin-wait-2-timeout",
-        TcpState.FIN_WAIT_2,
-        "tcp_fin_timeout (60 s) passing without the peer's FIN, once the application closed",
-        TcpState.CLOSED,
-        (Trigger(EventKind.TIMER),),
-        rfc="Linux",
-    ),
-)
-"""State changes Linux makes that RFC 9293's diagram does not draw (`rfc` is ``Linux``): a
-drawn edge may be one of these, but no run shows them (they take `EDGES` only)."""
-
 _ALL_EDGES: Final = (*EDGES, *LINUX_EDGES)
 
 _SETUP_STATES: Final[Mapping[str, tuple[TcpState, TcpState | None]]] = {
@@ -211,8 +198,8 @@ _SHOWN_EVENTS: Final = 2
 
 
 def edge_pairs() -> frozenset[tuple[TcpState, TcpState]]:
-    """Every (from, to) of RFC 9293's edges (`lab.tcp._edges.EDGES`)."""
-    return frozenset((edge.source, edge.target) for edge in EDGES)
+    """Every (from, to) of RFC 9293's edges (`lab.tcp._edges.EDGES`), and Linux's own."""
+    return frozenset((edge.source, edge.target) for edge in _ALL_EDGES)
 
 
 def documented_pairs(scenario: Scenario) -> frozenset[tuple[TcpState, TcpState]]:

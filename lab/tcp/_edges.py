@@ -23,7 +23,7 @@ from typing import Final
 
 from lab.tcp._names import TcpFlag, TcpState
 
-__all__ = ["EDGES", "UNREACHABLE", "Edge", "Event", "EventKind", "Trigger"]
+__all__ = ["EDGES", "LINUX_EDGES", "UNREACHABLE", "Edge", "Event", "EventKind", "Trigger"]
 
 _NONE: Final = TcpFlag(0)
 
@@ -245,6 +245,20 @@ EDGES: Final[tuple[Edge, ...]] = (
     ),
 )
 """Every edge, the diagram's 22 first; ids are unique."""
+
+LINUX_EDGES: Final = (
+    Edge(
+        "fin-wait-2-timeout",
+        TcpState.FIN_WAIT_2,
+        "tcp_fin_timeout (60 s by default) passing without the peer's FIN, once closed",
+        TcpState.CLOSED,
+        (_TIMER,),
+        rfc="Linux",
+    ),
+)
+"""State changes Linux makes that RFC 9293's diagram does not draw (`rfc` is ``Linux``): runs
+show them (`lab.tcp._transitions`) and a note may draw them; the coverage table lists only
+`EDGES`, and the "Linux vs RFC 9293" table says where Linux departs."""
 
 UNREACHABLE: Final[Mapping[str, str]] = {
     "listen-send": (

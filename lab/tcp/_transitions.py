@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lab.tcp._edges import EDGES, Edge, Event
+from lab.tcp._edges import EDGES, LINUX_EDGES, Edge, Event
 from lab.tcp._names import Role, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._spec import ROLES
@@ -54,7 +54,7 @@ class Transition:
         return next(
             (
                 e
-                for e in EDGES
+                for e in (*EDGES, *LINUX_EDGES)
                 if (e.source, e.target) == (self.source, self.target) and e.takes(event)
             ),
             None,
@@ -128,6 +128,7 @@ def transitions(verdict: ScenarioVerdict) -> tuple[Transition, ...]:
 
 
 def edges_shown(verdict: ScenarioVerdict) -> tuple[Edge, ...]:
-    """The edges the run's state changes take, each once, in the order of `EDGES`."""
+    """The edges the run's state changes take, each once, in the order of `EDGES` (RFC 9293's),
+    then `LINUX_EDGES` (Linux's own)."""
     taken = {t.edge for t in transitions(verdict)}
-    return tuple(edge for edge in EDGES if edge in taken)
+    return tuple(edge for edge in (*EDGES, *LINUX_EDGES) if edge in taken)

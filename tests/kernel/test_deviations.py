@@ -10,6 +10,7 @@ import pytest
 
 from lab import Lab, check_scenario, run_check
 from lab.tcp import DocumentedSegment, Role, TcpFlag, TcpState, load_spec
+from lab.tcp._transitions import edges_shown
 
 FAMILIES = ["IPv4", "IPv6"]
 SPEC = load_spec()
@@ -55,6 +56,7 @@ def test_an_orphan_fin_wait_2_ends_after_tcp_fin_timeout_not_never(
     assert timer.observed_state is TcpState.CLOSED
     assert timer.seconds is not None
     assert timer.seconds < 2.5
+    assert "fin-wait-2-timeout" in {edge.id for edge in edges_shown(check.verdict)}  # Linux's own
     # The RFC's FIN-WAIT-2 has no timer: documented as lasting as long as TIME-WAIT, it fails.
     textbook = dataclasses.replace(
         scenario, timers=(dataclasses.replace(scenario.timers[0], lasts=60.0),)
