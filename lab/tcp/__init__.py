@@ -11,6 +11,7 @@ built by hand in tests.
 """
 
 from lab._errors import SpecError
+from lab.tcp._actions import Arguments, SocketOption
 from lab.tcp._assertions import assert_verdict, mismatch_message
 from lab.tcp._claims import (
     VERDICTS,
@@ -47,6 +48,7 @@ __all__ = [
     "VERDICTS",
     "Action",
     "ActionStep",
+    "Arguments",
     "ClaimKind",
     "ClaimVerdict",
     "Coverage",
@@ -61,6 +63,7 @@ __all__ = [
     "RunRecord",
     "Scenario",
     "ScenarioVerdict",
+    "SocketOption",
     "Spec",
     "SpecError",
     "StateSnapshot",
