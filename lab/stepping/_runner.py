@@ -48,6 +48,9 @@ Long enough for a delayed ACK at its usual 40 ms, short enough that the held seg
 not retransmitted (Linux's RTO is at least 200 ms): after it, the other end's goes first."""
 _COARSE_CLOCK: Final = 6
 """CLOCK_MONOTONIC_COARSE (Linux), which the time module does not name: kernel ticks."""
+SHORT_TIMER: Final = 3.0
+"""Seconds of a timer every run waits out, --wait-timers or not: a timer a scenario shortens
+with a sysctl (an orphaned FIN-WAIT-2 with ``tcp_fin_timeout: 1``) is shown, not skipped."""
 SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
 """Kernel timers (as ``ss -o`` names them) that end their state on their own, with no
 segment: TIME-WAIT's, and an orphaned FIN-WAIT-2's (a closed socket waiting for its
@@ -163,8 +166,9 @@ def run_scenario(
             timeline += stepper.settle()  # anything the documentation does not list
             ending = final = stepper.states()
             ss: dict[str, str] = {role: stepper.ss(role) for role in Role}
-            if wait_timers:
-                waited = _wait_out_timers(stepper, scenario, ending, on_wait)
+            longest = None if wait_timers else SHORT_TIMER
+            waited = _wait_out_timers(stepper, scenario, ending, on_wait, longest=longest)
+            if waited:
                 final = stepper.states()
     finally:
         sockets.close()
@@ -328,9 +332,13 @@ def _wait_out_timers(
     scenario: Scenario,
     ending: Mapping[str, StateSnapshot],
     on_wait: Callable[[TimerWait], None] | None = None,
+    *,
+    longest: float | None = None,
 ) -> dict[str, float]:
     """Wait, for real, until each timed state ends; the seconds each still lasted.
 
+    With `longest`, only the timers whose kernel countdown shows at most that many
+    seconds left are waited for (what every run waits, `SHORT_TIMER`).
     The timed states are those the scenario documents (``timers`` in the tables) and,
     for any other role, a state the script ended in whose kernel timer ends it on its
     own (`SELF_ENDING_TIMERS`: TIME-WAIT, an orphaned FIN-WAIT-2), which then CLOSES.
@@ -344,6 +352,8 @@ def _wait_out_timers(
         for role in Role
         if role not in documented and _ends_on_its_own(snapshot := ending[role])
     ]
+    if longest is not None:
+        timed = [t for t in timed if _short(ending.get(t[0]), t[1], longest)]
     waited: dict[str, float] = {}
     begin = time.monotonic()
     for role, state, then in timed:
@@ -357,6 +367,13 @@ def _wait_out_timers(
             time.sleep(0.25)
         waited[role] = time.monotonic() - begin
     return waited
+
+
+def _short(snapshot: StateSnapshot | None, state: TcpState, longest: float) -> bool:
+    """Whether the role is in `state` with a kernel timer of at most `longest` s left."""
+    if snapshot is None or snapshot.state != state or snapshot.timer_left is None:
+        return False
+    return snapshot.timer_left <= longest
 
 
 def _ends_on_its_own(snapshot: StateSnapshot) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from lab._columns import align_columns
-from lab.tcp._coverage import Coverage, CoverageRow, EdgeRow
+from lab.tcp._coverage import Coverage, CoverageRow, DeviationRow, EdgeRow
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._settings import TcpSettings
@@ -185,7 +185,23 @@ def render_summary(
         lines += ["", "documented flags", *_columns([_coverage(r) for r in coverage.flags])]
         if coverage.edges:
             lines += ["", _EDGES_TITLE, *_columns([_EDGES_HEADER, *map(_edge, coverage.edges)])]
+        if coverage.deviations:
+            lines += ["", "Linux vs RFC 9293", *_deviation_lines(coverage.deviations)]
     return "\n".join(lines)
+
+
+def _deviation_lines(rows: Sequence[DeviationRow]) -> list[str]:
+    """Each deviation: what the RFC says, what Linux does, and the scenarios that show it."""
+    lines: list[str] = []
+    for row in rows:
+        deviation = row.deviation
+        lines += [
+            f"  {'ok' if row.shown else 'FAIL' if row.disagreed else '-':<4}  {deviation.name}: "
+            f"{row.status}",
+            f"          RFC 9293: {deviation.rfc}",
+            f"          Linux:    {deviation.linux}",
+        ]
+    return lines
 
 
 def to_json(
@@ -208,6 +224,7 @@ def to_json(
             "states": [_coverage_json(row) for row in coverage.states],
             "flags": [_coverage_json(row) for row in coverage.flags],
             "edges": [_edge_json(row) for row in coverage.edges],
+            "deviations": [_deviation_json(row) for row in coverage.deviations],
         }
     return data
 
@@ -291,6 +308,7 @@ def _action_cell(action: ActionStep, role: Role) -> str:
 def _timer_row(timer: TimerVerdict) -> _Row:
     """A documented timer and what the role showed."""
     text = f"{timer.role}'s timer: {timer.state} until it fires, then {timer.then}"
+    text += f" (lasts {timer.lasts:g} s)" if timer.lasts is not None else ""
     seen = _state(timer.observed_state)
     if timer.waited:
         seen += f" after {timer.seconds:.1f} s" if timer.seconds is not None else ""
@@ -429,6 +447,8 @@ def _timer_json(timer: TimerVerdict) -> dict[str, object]:
         "observed_state": None if timer.observed_state is None else str(timer.observed_state),
         "waited": timer.waited,
         "seconds": timer.seconds,
+        "lasts": timer.lasts,
+        "left": timer.left,
         "problems": list(timer.problems),
         "ok": timer.ok,
     }
@@ -465,6 +485,18 @@ def _scenario_json(verdict: ScenarioVerdict, pcap: str | None) -> dict[str, obje
         "seen_states": [str(s) for s in verdict.seen_states],
         "unseen_states": [str(s) for s in verdict.unseen_states],
         "problems": list(verdict.problems),
+    }
+
+
+def _deviation_json(row: DeviationRow) -> dict[str, object]:
+    return {
+        "name": row.deviation.name,
+        "rfc": row.deviation.rfc,
+        "linux": row.deviation.linux,
+        "shown_by": list(row.deviation.shown_by),
+        "agreed": list(row.agreed),
+        "disagreed": list(row.disagreed),
+        "shown": row.shown,
     }
 
 

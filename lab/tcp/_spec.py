@@ -21,6 +21,7 @@ __all__ = [
     "REQUIRED_FLAGS",
     "ROLES",
     "Action",
+    "Deviation",
     "DocumentedSegment",
     "FlagClaim",
     "FlagDoc",
@@ -209,6 +210,32 @@ class Timer:
     role: Role
     state: TcpState
     then: TcpState
+    lasts: float | None = None
+    """How long the timer runs, in seconds, when documented (TIME-WAIT: 60 on Linux); judged
+    against the countdown ``ss -o`` shows as the script ends, within `within`."""
+    within: float | None = None
+    """How far the kernel's timer may be from `lasts`, in seconds; None: the default,
+    the larger of 1 s and a tenth of `lasts`."""
+
+    @property
+    def tolerance(self) -> float:
+        """Seconds the kernel's timer may be off `lasts`."""
+        if self.within is not None:
+            return self.within
+        return max(1.0, (self.lasts or 0.0) / 10)
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """Where Linux does not do what RFC 9293 says, and the scenarios that show it."""
+
+    name: str
+    rfc: str
+    """What RFC 9293 says, with its section."""
+    linux: str
+    """What Linux does instead."""
+    shown_by: tuple[str, ...]
+    """Scenarios that document Linux's behaviour: when they agree, the deviation is shown."""
 
 
 @dataclass(frozen=True)
@@ -265,4 +292,6 @@ class Spec:
     """Each verb a script may use and what the runner does for it."""
     scenarios: dict[str, Scenario]
     source: str = "<python>"
+    deviations: dict[str, Deviation] = field(default_factory=dict)
+    """Where Linux departs from RFC 9293, each shown by scenarios (``deviations:``)."""
     """The file the spec was read from."""

@@ -38,6 +38,7 @@ from lab.tcp._spec import (
     REQUIRED_FLAGS,
     ROLES,
     Action,
+    Deviation,
     DocumentedSegment,
     FlagDoc,
     Scenario,
@@ -325,11 +326,33 @@ SCRIPT: Final = Key(
 ROLE: Final = Key("role", _role, required("name the role whose state a timer ends: role: client"))
 STATE: Final = Key("state", _state, required("name the state the timer ends: state: TIME-WAIT"))
 THEN: Final = Key("then", _state, required("name the state after the timer: then: CLOSED"))
+_SECONDS: Final = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min)?\s*")
+_UNIT: Final = {"ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, None: 1.0}
+
+
+def _seconds(value: object, at: At) -> float:
+    """A duration: a number of seconds, or text such as ``60 s``, ``1min``, ``200ms``."""
+    fix = f"write a number of seconds, e.g. {at.last}: 60 (or 60 s, 1min, 200ms)"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        found = _SECONDS.fullmatch(text(value, at, "a duration", fix))
+        if found is None:
+            raise at.error(f"must be a duration, but it is {describe_value(value)}", fix)
+        number = float(found[1]) * _UNIT[found[2]]
+    if number <= 0:
+        raise at.error(f"must be more than 0 s, but it is {describe_value(value)}", fix)
+    return number
+
+
+LASTS: Final = Key("lasts", _seconds, default(None))
+"""``lasts: 60``: how long the timer runs, judged against the kernel's countdown."""
+WITHIN: Final = Key("within", _seconds, default(None))
 _TIMER: Final = Shape(
-    "a timer: a mapping with role:, state: and then:",
-    (ROLE, STATE, THEN),
-    lambda r, at: Located(Timer(r[ROLE], r[STATE], r[THEN]), at),
-    "write e.g. - {role: client, state: TIME-WAIT, then: CLOSED}",
+    "a timer: a mapping with role:, state:, then:, lasts: and within:",
+    (ROLE, STATE, THEN, LASTS, WITHIN),
+    lambda r, at: Located(Timer(r[ROLE], r[STATE], r[THEN], r[LASTS], r[WITHIN]), at),
+    "write e.g. - {role: client, state: TIME-WAIT, then: CLOSED, lasts: 60}",
 )
 TIMERS: Final = Key(
     "timers",
@@ -414,6 +437,24 @@ SPEC_ACTIONS: Final = Key(
     ),
     required("list the actions scripts may use under actions:"),
 )
+RFC: Final = Key("rfc", plain_text, required("say what RFC 9293 says, with its section: rfc: ..."))
+LINUX: Final = Key("linux", plain_text, required("say what Linux does instead: linux: ..."))
+_DEVIATION: Final = Shape(
+    "a deviation: a mapping with rfc:, linux: and shown_by:",
+    (RFC, LINUX, SHOWN_BY),
+    lambda r, at: (r[RFC], r[LINUX], r[SHOWN_BY], at),
+    "write e.g. unread-data-reset: {rfc: ..., linux: ..., shown_by: [unread-data-reset]}",
+)
+SPEC_DEVIATIONS: Final = Key(
+    "deviations",
+    mapping_of(
+        _scenario_name,
+        _DEVIATION,
+        "a mapping of deviation name to its entry",
+        "write e.g. deviations: {unread-data-reset: {rfc: ..., linux: ..., shown_by: [...]}}",
+    ),
+    default(()),
+)
 SPEC_SCENARIOS: Final = Key(
     "scenarios",
     mapping_of(
@@ -434,14 +475,20 @@ class _SpecDraft:
     flags: tuple[tuple[Located[TcpFlag], tuple[str, tuple[Located[str], ...]]], ...]
     actions: dict[str, str]
     scenarios: tuple[tuple[str, _ScenarioDraft], ...]
+    deviations: tuple[tuple[str, tuple[str, str, tuple[Located[str], ...], At]], ...]
     at: At
 
 
 SPEC: Final = Shape(
-    "a mapping with states:, flags:, actions: and scenarios:",
-    (SPEC_STATES, SPEC_FLAGS, SPEC_ACTIONS, SPEC_SCENARIOS),
+    "a mapping with states:, flags:, actions:, scenarios: and deviations:",
+    (SPEC_STATES, SPEC_FLAGS, SPEC_ACTIONS, SPEC_SCENARIOS, SPEC_DEVIATIONS),
     lambda r, at: _SpecDraft(
-        r[SPEC_STATES], r[SPEC_FLAGS], dict(r[SPEC_ACTIONS]), r[SPEC_SCENARIOS], at
+        r[SPEC_STATES],
+        r[SPEC_FLAGS],
+        dict(r[SPEC_ACTIONS]),
+        r[SPEC_SCENARIOS],
+        r[SPEC_DEVIATIONS],
+        at,
     ),
     START,
 )
@@ -463,7 +510,29 @@ def _cross_check(read: _SpecDraft, source: str) -> Spec:
         actions=read.actions,
         scenarios={name: draft.scenario(name) for name, draft in drafts.items()},
         source=source,
+        deviations=_check_deviations(read, drafts),
     )
+
+
+def _check_deviations(
+    read: _SpecDraft, drafts: Mapping[str, _ScenarioDraft]
+) -> dict[str, Deviation]:
+    """Each deviation names scenarios that exist, at least one: a deviation is shown, not said."""
+    deviations: dict[str, Deviation] = {}
+    for name, (rfc, linux, shown_by, at) in read.deviations:
+        if not shown_by:
+            raise at.key("shown_by").error(
+                "a deviation must be shown by a scenario, but it names none",
+                "write shown_by: [a scenario that documents what Linux does]",
+            )
+        for scenario in shown_by:
+            if scenario.value not in drafts:
+                raise scenario.at.error(
+                    f"there is no scenario {scenario.value!r}",
+                    f"{did_you_mean(scenario.value, drafts)}scenarios are: {', '.join(drafts)}",
+                )
+        deviations[name] = Deviation(name, rfc, linux, tuple(s.value for s in shown_by))
+    return deviations
 
 
 def _resolved(draft: _ScenarioDraft, actions: Mapping[str, str]) -> _ScenarioDraft:

@@ -241,6 +241,10 @@ class TimerVerdict:
     seconds: float | None = None
     """How long the role still stayed in `state` after the script, when waited."""
     problems: tuple[str, ...] = ()
+    lasts: float | None = None
+    """How long the documentation says the timer runs, in seconds (its ``lasts:``)."""
+    left: float | None = None
+    """The most the kernel's countdown showed left while the role was in `state`."""
 
     @property
     def ok(self) -> bool:
@@ -504,6 +508,11 @@ def _timer(
         )
     elif snapshot is not None and not snapshot.timer:
         problems.append(f"{role} is {actual}, but no timer runs to end it")
+    lefts = [s.timer_left for s in shown if s.state == timer.state and s.timer_left is not None]
+    left = max(lefts, default=None)
+    if timer.lasts is not None and actual is not None:
+        ended = None if actual == timer.state else seconds  # still in it: said above
+        problems += _duration_problems(timer, left, ended)
     return TimerVerdict(
         role=role,
         state=timer.state,
@@ -513,7 +522,30 @@ def _timer(
         observed_state=actual,
         seconds=seconds,
         problems=tuple(problems),
+        lasts=timer.lasts,
+        left=left,
     )
+
+
+def _duration_problems(timer: Timer, left: float | None, seconds: float | None) -> list[str]:
+    """What is wrong with a documented timer length, against the kernel's own countdown.
+
+    The countdown (``ss -o``) is read within a second of the role entering the state, so
+    it shows nearly the whole length; a wait (--wait-timers) must also end within it.
+    """
+    assert timer.lasts is not None
+    lasts, within = timer.lasts, timer.tolerance
+    said = f"documented to last {lasts:g} s (within {within:g} s)"
+    if left is None:
+        return [f"{timer.role}'s {timer.state} showed no timer countdown to compare; {said}"]
+    if not lasts - within <= left <= lasts + within:
+        return [
+            f"the kernel's {timer.state} timer had {left:g} s left as the script ended, so it "
+            f"runs about {left:g} s; {said}"
+        ]
+    if seconds is not None and seconds > lasts + within:
+        return [f"{timer.role} stayed {timer.state} {seconds:.1f} s after the script; {said}"]
+    return []
 
 
 def _snapshots(timeline: Sequence[Observation], role: Role) -> list[StateSnapshot]:

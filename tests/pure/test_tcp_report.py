@@ -357,6 +357,8 @@ def test_json_shape_key_by_key() -> None:
             "observed_state": "TIME-WAIT",
             "waited": False,
             "seconds": None,
+            "lasts": 60.0,
+            "left": 59.0,
             "problems": [],
             "ok": True,
         }
