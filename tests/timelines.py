@@ -115,7 +115,7 @@ def as_documented(scenario: Scenario) -> list[Observation]:
     for item in scenario.script:
         if isinstance(item, Action):
             now.update({r: snaps_one(r, s) for r, s in item.states.items()})
-            timeline.append(ObservedAction(item.actor, item.verb, "", dict(now)))
+            timeline.append(ObservedAction(item.actor, item.verb, item.result or "", dict(now)))
             continue
         if not isinstance(item, DocumentedSegment):
             continue

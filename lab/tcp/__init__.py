@@ -12,6 +12,7 @@ built by hand in tests.
 """
 
 from lab._errors import SpecError
+from lab.tcp._actions import Arguments, SocketOption
 from lab.tcp._assertions import assert_verdict, mismatch_message
 from lab.tcp._claims import (
     VERDICTS,
@@ -49,6 +50,7 @@ __all__ = [
     "VERDICTS",
     "Action",
     "ActionStep",
+    "Arguments",
     "ClaimKind",
     "ClaimVerdict",
     "Coverage",
@@ -66,6 +68,7 @@ __all__ = [
     "RunRecord",
     "Scenario",
     "ScenarioVerdict",
+    "SocketOption",
     "Spec",
     "SpecError",
     "StateSnapshot",

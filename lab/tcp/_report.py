@@ -279,19 +279,20 @@ def _role_cell(step: StepVerdict, role: Role) -> str:
 def _action_row(action: ActionStep) -> _Row:
     """An application action; its states are both roles' right after it, when recorded.
 
-    When the documentation gives states after it, they are written after the action
-    and the row is judged like a step.
+    When the documentation gives states after it, or the call's result, they are
+    written after the action and the row is judged like a step.
     """
     text = str(action)
     if action.setup:
         text += " (setup)"
     elif action.result:
-        text += f": {action.result}"
-    if action.expected_states:
-        documented = ", ".join(f"{role} {state}" for role, state in action.expected_states.items())
-        text += f" (documented: {documented})"
+        text += f": {action.result if action.result_ok else _marked(action.result)}"
+    documented = [f"returns {action.expected_result}"] if action.expected_result else []
+    documented += [f"{role} {state}" for role, state in action.expected_states.items()]
+    if documented:
+        text += f" (documented: {', '.join(documented)})"
     roles = tuple(_action_cell(action, role) for role in ROLES)
-    verdict = ("ok" if action.ok else "FAIL") if action.expected_states else ""
+    verdict = ("ok" if action.ok else "FAIL") if action.judged else ""
     return _Row("-", text, roles, verdict, action.problems)
 
 
@@ -462,6 +463,7 @@ def _action_json(action: ActionStep) -> dict[str, object]:
         "result": action.result,
         "states": _snapshots_json(action.states),
         "expected_states": {role: str(s) for role, s in action.expected_states.items()},
+        "expected_result": action.expected_result,
         "problems": list(action.problems),
         "ok": action.ok,
     }

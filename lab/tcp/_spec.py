@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from lab.tcp._actions import Arguments, fill
 from lab.tcp._names import Role, TcpFlag, TcpState
 
 __all__ = [
@@ -90,16 +91,27 @@ class Action:
     actor: Role
     """The role that acts."""
     verb: str
-    """A key of the spec's ``actions`` table: ``connects to a closed port``."""
+    """A key of the spec's ``actions`` table: ``connects to a closed port``, ``sets OPTION
+    VALUE`` (its words in capitals are placeholders, filled by `arguments`)."""
     size: int | None = None
     """Bytes to send, for ``sends data`` when the documentation gives a length (``len=100``,
     tcpdump's ``seq 1:101``), so that the numbers after it come out as documented; None:
     a few bytes."""
     states: dict[str, TcpState] = field(default_factory=dict, hash=False)
     """Roles' states right after the action, when documented (``server listens`` → LISTEN)."""
+    arguments: Arguments = field(default_factory=Arguments)
+    """The values of the verb's placeholders (``sets TCP_NODELAY 1``: option and value)."""
+    result: str | None = None
+    """The call's documented result (``ok``, ``EOF``, an errno name such as ``EPIPE``, or a
+    count of bytes; see `lab.tcp._actions`); None: not documented, not judged."""
+
+    @property
+    def said(self) -> str:
+        """The verb as a script writes it, placeholders filled: ``sets TCP_NODELAY 1``."""
+        return fill(self.verb, self.arguments)
 
     def __str__(self) -> str:
-        said = f"{self.actor} {self.verb}"
+        said = f"{self.actor} {self.said}"
         return f"{said} ({self.size} bytes)" if self.size is not None else said
 
 

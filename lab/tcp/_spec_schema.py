@@ -9,6 +9,7 @@ one `SpecError` naming the file, the field path and the fix. Pure: no kernel acc
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from lab._reader import (
     required,
     text,
 )
+from lab.tcp._actions import placeholders_in, read_result, resolve
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._spec import (
     REQUIRED_FLAGS,
@@ -97,14 +99,32 @@ def _role(value: object, at: At) -> Role:
 
 
 def _verb(value: object, at: At) -> str:
-    """A key of the actions table: a verb phrase such as ``connects to a closed port``."""
+    """A key of the actions table: a verb phrase such as ``connects to a closed port``, whose
+    words in capitals are placeholders (``sets OPTION VALUE``)."""
     verb = text(value, at, "an action (a verb phrase)", "write e.g. closes: what the role does")
     if not verb.strip() or verb != " ".join(verb.split()):
         raise at.error(
             f"{verb!r} is not a usable action name",
             "write words separated by single spaces, e.g. sends data",
         )
+    try:
+        placeholders_in(verb)
+    except UnknownNameError as error:
+        raise _unknown_name(at, error) from None
     return verb
+
+
+def _result(value: object, at: At) -> str:
+    """A documented result: ``ok``, ``EOF``, an errno name (``EPIPE``) or a count of bytes."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise at.error(
+            f"a result is ok, EOF, an errno name or a count, but it is {describe_value(value)}",
+            "write e.g. result: EPIPE",
+        )
+    try:
+        return read_result(value)
+    except UnknownNameError as error:
+        raise _unknown_name(at, error) from None
 
 
 def _scenario_name(value: object, at: At) -> str:
@@ -164,10 +184,19 @@ def _segment(record: Record, at: At) -> Located[DocumentedSegment]:
     return Located(segment, at)
 
 
+@dataclass(frozen=True)
+class _ActionMapping(Located[Action]):
+    """An action written as a mapping (``action:``, ``states:``, ``result:``): its verb is
+    at the item's ``action`` key."""
+
+
 def _action_item(record: Record, at: At) -> Located[Action]:
-    """An action written as a mapping, with the states the roles are in right after it."""
+    """An action written as a mapping, with the states the roles are in right after it and
+    the call's result."""
     action: Action = record[ACTION]
-    return Located(Action(action.actor, action.verb, states=dict(record[STATES])), at)
+    states: dict[str, TcpState] = dict(record[STATES])
+    written = Action(action.actor, action.verb, states=states, result=record[RESULT])
+    return _ActionMapping(written, at)
 
 
 def _script_item(value: object, at: At) -> Located[Action] | Located[DocumentedSegment]:
@@ -213,14 +242,15 @@ def _draft(record: Record, at: At) -> _ScenarioDraft:
     script = record[SCRIPT]
     if not any(
         isinstance(item.value, DocumentedSegment)
-        or (isinstance(item.value, Action) and item.value.states)
+        or (isinstance(item.value, Action) and (item.value.states or item.value.result))
         for item in script
     ):
         raise at.key("script").error(
-            "the script documents no segment and no state after an action, so there is "
-            "nothing to compare",
+            "the script documents no segment, and no state or result after an action, so "
+            "there is nothing to compare",
             "add a line such as - segment: client -> server SYN, with its states:, or give "
-            "an action its states (- action: server listens, states: {server: LISTEN})",
+            "an action its states (- action: server listens, states: {server: LISTEN}) or "
+            "its result (result: EISCONN)",
         )
     return _ScenarioDraft(
         record[TITLE], record[SETUP], script, record[TIMERS], record[SYSCTLS], record[CITES], at
@@ -269,11 +299,13 @@ _SEGMENT_ITEM: Final = Shape(
     "write e.g. - segment: client -> server SYN\n  states: {client: SYN-SENT}",
 )
 ACTION: Final = Key("action", _action, required("write the action: action: server listens"))
+RESULT: Final = Key("result", _result, default(None))
+"""``result:``: what the call returns, judged against what the runner recorded."""
 _ACTION_ITEM: Final = Shape(
-    "an action with its states: a mapping with action: and states:",
-    (ACTION, STATES),
+    "an action with its states and result: a mapping with action:, states: and result:",
+    (ACTION, STATES, RESULT),
     _action_item,
-    "write e.g. - action: server listens\n  states: {server: LISTEN}",
+    "write e.g. - action: server listens\n  states: {server: LISTEN}\n  result: ok",
 )
 
 TITLE: Final = Key("title", plain_text, required("write a one-line title:"))
@@ -468,9 +500,8 @@ SPEC: Final = Shape(
 def _cross_check(read: _SpecDraft, source: str) -> Spec:
     """The spec, once verbs, states, flags and shown_by agree across the tables."""
     states = _unique_keys(read.states, "state")
-    drafts = dict(read.scenarios)
+    drafts = {name: _resolved(draft, read.actions) for name, draft in read.scenarios}
     for draft in drafts.values():
-        _check_actions(draft, read.actions)
         _check_states(draft, states)
     flags = _check_flags(read, drafts)
     return Spec(
@@ -504,18 +535,27 @@ def _check_deviations(
     return deviations
 
 
-def _check_actions(draft: _ScenarioDraft, actions: Mapping[str, str]) -> None:
-    """Every action's verb is a key of the actions table."""
-    found = [(a.value, a.at) for a in draft.setup]
-    for item in draft.script:
-        if isinstance(item.value, Action):
-            found.append((item.value, item.at))
-    for action, at in found:
-        if action.verb not in actions:
-            raise at.error(
-                f"{action.verb!r} is not an action of this spec",
-                f"{did_you_mean(action.verb, actions)}actions are: {', '.join(actions)}",
-            )
+def _resolved(draft: _ScenarioDraft, actions: Mapping[str, str]) -> _ScenarioDraft:
+    """The draft with each action's verb a key of the actions table, placeholders read.
+
+    ``client sets TCP_NODELAY 1`` becomes the verb ``sets OPTION VALUE`` with its
+    arguments; a verb no key fits, or a value its place refuses, is an error there.
+    """
+
+    def action(located: Located[Action]) -> Located[Action]:
+        written = located.value
+        at = located.at.key("action") if isinstance(located, _ActionMapping) else located.at
+        try:
+            verb, arguments = resolve(written.verb, actions)
+        except UnknownNameError as error:
+            raise _unknown_name(at, error) from None
+        return Located(dataclasses.replace(written, verb=verb, arguments=arguments), located.at)
+
+    script = tuple(
+        action(item) if isinstance(item.value, Action) else item for item in draft.script
+    )
+    setup = tuple(action(a) for a in draft.setup)
+    return dataclasses.replace(draft, setup=setup, script=script)
 
 
 def _check_states(draft: _ScenarioDraft, states: Mapping[TcpState, str]) -> None:

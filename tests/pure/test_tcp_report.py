@@ -371,6 +371,7 @@ def test_json_shape_key_by_key() -> None:
         "result": "",
         "states": {},
         "expected_states": {},
+        "expected_result": None,
         "problems": [],
         "ok": True,
     }

@@ -508,13 +508,14 @@ def test_coverage_of_states_and_flags() -> None:
     status = {row.name: row for row in (*found.states, *found.flags)}
     assert status["SYN-SENT"].status is CoverageStatus.OBSERVED
     assert status["SYN-SENT"].observed_in == ("open (IPv4)",)
-    assert status["SYN-SENT"].documented_in == (
+    assert status["SYN-SENT"].documented_in[:5] == (
         "open",
         "refused",
         "ecn-open",
         "syn-sent-close",
         "syn-retransmit",
     )
+    assert "simultaneous-open" in status["SYN-SENT"].documented_in
     assert status["TIME-WAIT"].status is CoverageStatus.OBSERVED
     assert status["LISTEN"].status is CoverageStatus.OBSERVED  # after "server listens"
     assert status["CLOSING"].status is CoverageStatus.NOT_RUN  # simultaneous-close did not run
