@@ -194,8 +194,12 @@ def test_ctrl_c_prints_what_finished_says_interrupted_and_exits_130(tmp_path: Pa
     ) as lab:
         assert lab.stdout is not None
         assert lab.stderr is not None
-        for line in lab.stderr:  # the open has finished; the close waits out TIME-WAIT (60 s)
-            if "waiting for the client's timer to end TIME-WAIT" in line:
+        # Side by side: once the open has finished and the close waits out TIME-WAIT (60 s),
+        # in whichever order the two lines come.
+        awaited = {"[1/2] open (IPv4) ok", "waiting for the client's timer to end TIME-WAIT"}
+        for line in lab.stderr:
+            awaited -= {text for text in awaited if text in line}
+            if not awaited:
                 break
         lab.send_signal(signal.SIGINT)
         report, error = lab.stdout.read(), lab.stderr.read()
@@ -229,3 +233,13 @@ def test_the_interrupt_script_counts_nothing_left_behind() -> None:
     (row,) = [line for line in done.stdout.splitlines() if line.split()[:1] == ["1"]]
     assert row.split()[2:8] == ["130", "yes", "yes", "0", "0", "0"]
     assert done.stdout.rstrip().endswith("0 of 1 runs had a problem")
+
+
+def test_one_job_runs_one_at_a_time_in_plan_order() -> None:
+    done = lab_cli("check", "--scenario", "open", "--scenario", "close", "--jobs", "1", "-v")
+    assert done.returncode == 0, done.stderr
+    said = [line.split(" ok in ")[0] for line in done.stderr.splitlines()[1:]]
+    labels = ["[1/4] open (IPv4)", "[2/4] open (IPv6)", "[3/4] close (IPv4)", "[4/4] close (IPv6)"]
+    # Each run's start (its label, then its title), then its end, before the next one starts.
+    assert [start[: len(label)] for start, label in zip(said[0::2], labels, strict=True)] == labels
+    assert said[1::2] == labels
