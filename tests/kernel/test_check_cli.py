@@ -243,3 +243,17 @@ def test_one_job_runs_one_at_a_time_in_plan_order() -> None:
     # Each run's start (its label, then its title), then its end, before the next one starts.
     assert [start[: len(label)] for start, label in zip(said[0::2], labels, strict=True)] == labels
     assert said[1::2] == labels
+
+
+def test_the_benchmark_prints_both_ways_and_how_many_failed() -> None:
+    bench = [sys.executable, str(REPO / "scripts" / "bench_check.py"), "--rounds", "1"]
+    done = subprocess.run(
+        [*bench, "--", *OPEN_IPV4], capture_output=True, text=True, check=False, timeout=120
+    )
+    first, alone, together, *_, target = done.stdout.splitlines()
+    assert first == (
+        "`lab check -q --scenario open --family IPv4`, 1 rounds, wall time of the whole command"
+    )
+    assert re.match(r"  one at a time .* 1 runs  0 of 1 checks failed$", alone), done.stdout
+    assert re.match(r"  side by side .* 1 runs  0 of 1 checks failed  \(--jobs 1\)$", together)
+    assert target.startswith("target: side by side within 3 s: ")  # met or not: no timing here
