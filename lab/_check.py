@@ -353,9 +353,9 @@ def run_plan(
     Up to `jobs` runs go side by side, each in its own lab and thread (default:
     `default_jobs`); ``jobs=1`` runs them one after another in this thread.
     With `wait_timers`, a run that waits out a timer gives its place to the
-    next, so the waits (TIME-WAIT: 60 s) overlap. Results, report and JSON
-    follow the plan's order whatever order runs end in; `progress` hears
-    every event in this thread, each naming its run.
+    next, so the waits (TIME-WAIT: 60 s) overlap, up to `MAX_WAITING` of them.
+    Results, report and JSON follow the plan's order whatever order runs end
+    in; `progress` hears every event in this thread, each naming its run.
     """
     tell = progress or _nobody
     start = time.monotonic()
@@ -429,7 +429,12 @@ def run_plan(
             roles = {Role.CLIENT: plan.ends.client, Role.SERVER: plan.ends.server}
             settings = read_tcp_settings(lab, roles, plan.scenarios)
         side_by_side(
-            starts, one_run, hear=hear, jobs=jobs, waits_free=wait_timers, alone=_runs_alone
+            starts,
+            one_run,
+            hear=hear,
+            jobs=jobs,
+            waiting=MAX_WAITING if wait_timers else 0,
+            alone=_runs_alone,
         )
     except KeyboardInterrupt as interrupt:
         raise CheckInterrupted(result(interrupted=True)) from interrupt
@@ -438,6 +443,12 @@ def run_plan(
 
 MAX_JOBS = 4
 """At most this many runs side by side by default: a run mostly waits for the kernel."""
+
+MAX_WAITING = 28
+"""With ``wait_timers``: at most this many runs waiting out a timer beside those that work.
+
+Each keeps its lab and stepper open meanwhile (some 17 descriptors); select(2) and the
+usual limit of open descriptors stop at 1024."""
 
 
 def default_jobs(runs: int) -> int:

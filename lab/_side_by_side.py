@@ -14,7 +14,7 @@ thread has ended, so each piece has run its own teardown (``with`` blocks,
 
 A piece that from some point on only waits (sleeps) may call `Lane.waiting`:
 it gives its place to the next piece, so `jobs` bounds the pieces that work,
-not those that wait (with ``waits_free``, there is a thread for every item).
+not those that wait; up to `waiting` more pieces may be under way for that.
 A piece whose outcome hangs on a few milliseconds can be made to run `alone`:
 it takes every place, so no other piece works beside it, and the pieces that
 wait pause in `Lane.waiting` meanwhile. Pieces take places in item order.
@@ -143,12 +143,13 @@ def side_by_side(
     *,
     hear: Callable[[E | Done[R]], None],
     jobs: int,
-    waits_free: bool = False,
+    waiting: int = 0,
     alone: Callable[[T], bool] | None = None,
 ) -> None:
     """Run `work` on every item, `jobs` at a time, in item order; `hear` hears it all.
 
-    An item for which `alone` is true runs with no other piece working beside
+    Up to `waiting` more pieces may be under way while they only wait (after
+    `Lane.waiting`). An item for which `alone` is true runs with no other piece working beside
     it (pieces that wait, see `Lane.waiting`, pause meanwhile): for work whose
     outcome hangs on a few milliseconds. Returns once every piece is done and
     heard. If a piece raises, the others are stopped and its exception is
@@ -162,7 +163,7 @@ def side_by_side(
         for index, item in enumerate(items):
             hear(Done(index, work(index, item, Lane(hear))))
         return
-    _Threads(items, work, jobs, waits_free, alone or _never).run(hear)
+    _Threads(items, work, jobs, jobs + waiting, alone or _never).run(hear)
 
 
 def _never(item: object) -> bool:
@@ -192,7 +193,7 @@ class _Threads(Generic[T, R, E]):
         items: Sequence[T],
         work: Callable[[int, T, Lane[E]], R],
         jobs: int,
-        waits_free: bool,
+        threads: int,
         alone: Callable[[T], bool],
     ) -> None:
         self._work = work
@@ -203,9 +204,9 @@ class _Threads(Generic[T, R, E]):
         self._stop = threading.Event()
         self._places = _Places(jobs, self._stop)
         self._inbox: queue.SimpleQueue[_Told[E] | Done[R] | _Failed | _Ended] = queue.SimpleQueue()
-        count = len(items) if waits_free else min(jobs, len(items))
         self._threads = [
-            threading.Thread(target=self._serve, name=f"lab-run-{n}") for n in range(count)
+            threading.Thread(target=self._serve, name=f"lab-run-{n}")
+            for n in range(min(threads, len(items)))
         ]
 
     def run(self, hear: Callable[[E | Done[R]], None]) -> None:
@@ -214,9 +215,7 @@ class _Threads(Generic[T, R, E]):
                 thread.start()
             self._listen(hear)
         finally:
-            self._stop.set()
-            self._places.stopping()
-            self._join()
+            self._stop_and_join()
 
     def _listen(self, hear: Callable[[E | Done[R]], None]) -> None:
         ended = 0
@@ -232,19 +231,23 @@ class _Threads(Generic[T, R, E]):
                 case _Ended():
                     ended += 1
 
-    def _join(self) -> None:
-        """Wait for every thread to end, however many times Ctrl-C comes meanwhile.
+    def _stop_and_join(self) -> None:
+        """Stop, and wait for every thread to end, however many times Ctrl-C comes meanwhile.
 
         Each piece under way ends within moments (it stops at its next
         `Lane.stop_if_asked`, or runs to its end); leaving before would leave
         labs behind that no one tears down.
         """
-        for thread in self._threads:
-            while thread.is_alive():
-                try:
-                    thread.join(_POLL)
-                except KeyboardInterrupt:
-                    continue
+        while True:
+            try:
+                self._stop.set()
+                self._places.stopping()
+                for thread in self._threads:
+                    while thread.is_alive():
+                        thread.join(_POLL)
+                return
+            except KeyboardInterrupt:
+                continue
 
     def _serve(self) -> None:
         """One thread: take the next item, in item order, until none is left."""

@@ -220,6 +220,32 @@ def test_ctrl_c_prints_what_finished_says_interrupted_and_exits_130(tmp_path: Pa
     assert list(temporary.iterdir()) == []  # nothing failed: the pcaps went
 
 
+def test_ctrl_c_twice_while_runs_wait_side_by_side_still_reports_what_finished() -> None:
+    argv = ["check", "--scenario", "open", "--scenario", "close", "--wait-timers", "--verbose"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "lab", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as lab:
+        assert lab.stdout is not None
+        assert lab.stderr is not None
+        waiting = set()
+        for line in lab.stderr:  # both closes wait out TIME-WAIT (60 s), side by side
+            if "to end TIME-WAIT" in line:
+                waiting.add(line.split(" ")[0])
+                if len(waiting) == 2:
+                    break
+        lab.send_signal(signal.SIGINT)
+        lab.send_signal(signal.SIGINT)  # impatient: the labs are still torn down first
+        report, error = lab.stdout.read(), lab.stderr.read()
+    assert lab.returncode == 130, error
+    assert error.splitlines()[-1].startswith("lab: interrupted (Ctrl-C) after ")
+    (summary,) = [line for line in report.splitlines() if "interrupted (Ctrl-C) after" in line]
+    not_run = summary.split("; not run: ")[1].split(", ")
+    assert not_run[-2:] == ["close (IPv4)", "close (IPv6)"]  # the opens may have finished
+
+
 @pytest.mark.skipif(not real_root(), reason="scripts/interrupt.py reads every process (root)")
 def test_the_interrupt_script_counts_nothing_left_behind() -> None:
     done = subprocess.run(

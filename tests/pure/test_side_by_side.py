@@ -100,7 +100,7 @@ def test_a_piece_that_only_waits_gives_its_place_to_the_next() -> None:
         return item
 
     heard: list[object] = []
-    side_by_side(list(range(4)), work, hear=heard.append, jobs=2, waits_free=True)
+    side_by_side(list(range(4)), work, hear=heard.append, jobs=2, waiting=2)
     assert sorted(d.index for d in heard if isinstance(d, Done)) == [0, 1, 2, 3]
 
 
