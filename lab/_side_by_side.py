@@ -123,7 +123,7 @@ class _Places:
     def give_back(self, taken: int) -> None:
         with self._changed:
             self._free += taken
-            if taken == self.jobs:
+            if self._free == self.jobs:  # every place free: no piece runs alone
                 self._alone = False
             self._changed.notify_all()
 
