@@ -171,8 +171,12 @@ def run_note_plan(
     strict_flags: bool = False,
     wait_timers: bool = False,
     progress: Callable[[CheckEvent], None] | None = None,
+    jobs: int | None = None,
 ) -> NoteCheck:
-    """Run a planned note check; Ctrl-C raises NoteInterrupted carrying what finished."""
+    """Run a planned note check; Ctrl-C raises NoteInterrupted carrying what finished.
+
+    Up to `jobs` runs go side by side (see `run_plan`).
+    """
     try:
         result = run_plan(
             plan.check,
@@ -180,6 +184,7 @@ def run_note_plan(
             strict_flags=strict_flags,
             wait_timers=wait_timers,
             progress=progress,
+            jobs=jobs,
         )
     except CheckInterrupted as interrupted:
         raise NoteInterrupted(NoteCheck.judged(plan, interrupted.result)) from interrupted
@@ -197,6 +202,7 @@ def check_note(
     strict_flags: bool = False,
     wait_timers: bool = False,
     progress: Callable[[CheckEvent], None] | None = None,
+    jobs: int | None = None,
 ) -> NoteCheck:
     """Check every claim of a note on the kernel (`plan_note`, then `run_note_plan`)."""
     plan = plan_note(note, topology, families=families, client=client, server=server)
@@ -206,6 +212,7 @@ def check_note(
         strict_flags=strict_flags,
         wait_timers=wait_timers,
         progress=progress,
+        jobs=jobs,
     )
 
 

@@ -157,6 +157,7 @@ def _run(
                         strict_flags=args.strict_flags,
                         wait_timers=args.wait_timers,
                         progress=progress,
+                        jobs=args.jobs,
                     )
                 )
     except NoteInterrupted as interrupted:
