@@ -136,6 +136,8 @@ class CheckResult:
     """Runs planned but not finished (``close (IPv6)``), when interrupted."""
     scenarios: tuple[str, ...] = ()
     """The scenarios the check ran or meant to run, by name."""
+    slow_left_out: dict[str, str] = field(default_factory=dict)
+    """Slow scenarios not run (no --wait-timers, none named), and why each is slow."""
 
     @property
     def ok(self) -> bool:
@@ -187,6 +189,7 @@ class CheckResult:
             self.coverage,
             left_out=left_out,
             not_run=self.not_run if self.interrupted else None,
+            slow_left_out=self.slow_left_out,
         )
         return "\n\n".join([self.header(), *tables, summary])
 
@@ -214,6 +217,15 @@ class CheckResult:
             )
             for name in self.scenarios
             for family, why in self.left_out.items()
+        ]
+        cases += [
+            JunitCase(
+                f"{name} ({family})",
+                classname=classname,
+                skipped=f"slow ({why}): --wait-timers runs it",
+            )
+            for name, why in self.slow_left_out.items()
+            for family in self.families
         ]
         cases += [
             JunitCase(label, classname=classname, skipped="interrupted (Ctrl-C) before it finished")
@@ -246,6 +258,7 @@ class CheckResult:
         data["server"] = self.server
         data["families"] = [str(f) for f in self.families]
         data["left_out"] = {str(family): why for family, why in self.left_out.items()}
+        data["slow_left_out"] = dict(self.slow_left_out)
         data["tcp_settings"] = None if self.tcp_settings is None else self.tcp_settings.to_json()
         data["seconds"] = round(self.seconds, 3)
         data["interrupted"] = self.interrupted
@@ -265,6 +278,9 @@ class CheckPlan:
     families: tuple[Family, ...]
     left_out: dict[Family, str] = field(default_factory=dict)
     """Families the ends do not share, and why (empty when the families were asked for)."""
+    slow_left_out: dict[str, str] = field(default_factory=dict)
+    """Slow scenarios (`Scenario.slow`) left out of a check that named none and waits for no
+    timer, and why each is slow."""
 
     @property
     def runs(self) -> tuple[tuple[Scenario, Family], ...]:
@@ -280,11 +296,20 @@ def plan_check(
     client: str | None = None,
     server: str | None = None,
     spec: Spec | Path | None = None,
+    wait_timers: bool = False,
 ) -> CheckPlan:
-    """Read and check the inputs of a check (see `run_check`); raises LabError on bad input."""
+    """Read and check the inputs of a check (see `run_check`); raises LabError on bad input.
+
+    Without `scenarios`, every scenario of the spec runs, but a slow one (`Scenario.slow`:
+    it waits seconds for a kernel timer no setting shortens) only with `wait_timers`.
+    """
     loaded = spec if isinstance(spec, Spec) else load_spec(spec)
     topo = topology if isinstance(topology, Topology) else load(topology)
-    chosen = _scenarios(loaded, list(dict.fromkeys(scenarios or loaded.scenarios)))
+    slow = {}
+    if not scenarios and not wait_timers:
+        slow = {name: s.slow for name, s in loaded.scenarios.items() if s.slow}
+    names = scenarios or [name for name in loaded.scenarios if name not in slow]
+    chosen = _scenarios(loaded, list(dict.fromkeys(names)))
     for scenario in chosen:
         _check_verbs(scenario, loaded.source)
     ends = choose_ends(topo, client, server)
@@ -296,6 +321,7 @@ def plan_check(
         ends,
         _families(topo, ends, shared, left_out, families),
         left_out if families is None else {},
+        slow,
     )
 
 
@@ -325,7 +351,13 @@ def run_check(
     side (see `run_plan`).
     """
     plan = plan_check(
-        topology, scenarios=scenarios, families=families, client=client, server=server, spec=spec
+        topology,
+        scenarios=scenarios,
+        families=families,
+        client=client,
+        server=server,
+        spec=spec,
+        wait_timers=wait_timers,
     )
     return run_plan(
         plan,
@@ -382,6 +414,7 @@ def run_plan(
             interrupted=interrupted,
             not_run=tuple(r.label for i, r in enumerate(planned) if i not in checks),
             scenarios=tuple(s.name for s in plan.scenarios),
+            slow_left_out=plan.slow_left_out,
         )
 
     def one_run(_: int, run: PlannedRun, lane: Lane[CheckEvent]) -> ScenarioCheck:

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         client=args.client,
         server=args.server,
         spec=Path(args.spec) if args.spec else None,
+        wait_timers=args.wait_timers,
     )
     with ExitStack() as unwritten:  # what the check never got to write is removed again
         outputs = output_files(args, unwritten)

@@ -149,6 +149,7 @@ def render_summary(
     *,
     left_out: Mapping[str, str] | None = None,
     not_run: Sequence[str] | None = None,
+    slow_left_out: Mapping[str, str] | None = None,
 ) -> str:
     """One line per run, then which documented states and flags were observed.
 
@@ -174,6 +175,10 @@ def render_summary(
     ]
     lines = [head, *_columns(runs)]
     lines += [f"  {family} left out: {why}" for family, why in (left_out or {}).items()]
+    lines += [
+        f"  {name} left out: slow ({why}); --wait-timers, or --scenario {name}, runs it"
+        for name, why in (slow_left_out or {}).items()
+    ]
     if not_run is not None:
         lines.append(
             f"interrupted (Ctrl-C) after {_count(len(verdicts), 'finished run')}; "

@@ -253,6 +253,9 @@ class Scenario:
     cites: tuple[str, ...] = ()
     """Where the behaviour is written down elsewhere, as ``repository path:lines`` (the
     packetdrill script a scenario restates, ``google/packetdrill gtests/net/tcp/...pkt:3-9``)."""
+    slow: str = ""
+    """Why the scenario waits seconds for a kernel timer no setting shortens ("" when it does
+    not): `lab check` runs it under --wait-timers, or when it is named, not by default."""
 
     @property
     def segments(self) -> tuple[DocumentedSegment, ...]:

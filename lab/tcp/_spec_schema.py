@@ -222,6 +222,7 @@ class _ScenarioDraft:
     timers: tuple[Located[Timer], ...]
     sysctls: tuple[tuple[str, str], ...]
     cites: tuple[str, ...]
+    slow: str
     at: At
 
     def scenario(self, name: str) -> Scenario:
@@ -234,6 +235,7 @@ class _ScenarioDraft:
             tuple(t.value for t in self.timers),
             dict(self.sysctls),
             self.cites,
+            self.slow,
         )
 
 
@@ -253,7 +255,14 @@ def _draft(record: Record, at: At) -> _ScenarioDraft:
             "its result (result: EISCONN)",
         )
     return _ScenarioDraft(
-        record[TITLE], record[SETUP], script, record[TIMERS], record[SYSCTLS], record[CITES], at
+        record[TITLE],
+        record[SETUP],
+        script,
+        record[TIMERS],
+        record[SYSCTLS],
+        record[CITES],
+        record[SLOW],
+        at,
     )
 
 
@@ -382,9 +391,11 @@ CITES: Final = Key(
     default(()),
 )
 """``cites:``: where the behaviour is also written down (a packetdrill script and its lines)."""
+SLOW: Final = Key("slow", plain_text, default(""))
+"""``slow: why``: the scenario waits seconds for a kernel timer; run under --wait-timers."""
 _SCENARIO: Final = Shape(
-    "a scenario: a mapping with title:, setup:, script:, timers:, sysctls: and cites:",
-    (TITLE, SETUP, SCRIPT, TIMERS, SYSCTLS, CITES),
+    "a scenario: a mapping with title:, setup:, script:, timers:, sysctls:, cites: and slow:",
+    (TITLE, SETUP, SCRIPT, TIMERS, SYSCTLS, CITES, SLOW),
     _draft,
     "write e.g. open: {title: ..., script: [...]}",
 )
