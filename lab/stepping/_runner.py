@@ -20,12 +20,14 @@ import struct
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Final
 
-from lab._addresses import Family
+from lab._addresses import Family, SocketAddress
 from lab._errors import SteppingError
 from lab.kernel._lab import Lab
+from lab.stepping._inject import STRAY_PORT, inject
 from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
 from lab.stepping._stepper import HeldSegment, Stepper
@@ -53,6 +55,9 @@ Long enough for a delayed ACK at its usual 40 ms, short enough that the held seg
 not retransmitted (Linux's RTO is at least 200 ms): after it, the other end's goes first."""
 _COARSE_CLOCK: Final = 6
 """CLOCK_MONOTONIC_COARSE (Linux), which the time module does not name: kernel ticks."""
+TWO_SEGMENTS = 2000
+"""Bytes "sends two segments" writes at once: more than one segment (at most 1448 bytes over
+IPv4, 1428 over IPv6, timestamps on) and less than two."""
 READ_SIZE = 65536
 """Bytes asked for by each read of "reads data" (it reads until nothing is left)."""
 SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
@@ -75,6 +80,12 @@ class ScenarioSockets:
 
     def address(self, role: Role) -> str:
         return self.lab[self.hosts[role]].address(self.family.version)
+
+    def stray_ends(self) -> dict[Role, SocketAddress]:
+        """Each role's address and port for a segment injected before any connection:
+        the server's port, and on the client a port no socket of the scenario uses."""
+        ports = {Role.CLIENT: STRAY_PORT, Role.SERVER: self.port}
+        return {role: (ip_address(self.address(role)), ports[role]) for role in Role}
 
     def close(self) -> None:
         for sock in [*self.conn.values(), *([self.listener] if self.listener else [])]:
@@ -149,6 +160,11 @@ class ScenarioSockets:
         data = DATA if size is None else b"x" * min(size, MAX_DATA)
         return f"sent {self._sock(role).send(data)} bytes"
 
+    def sends_two_segments(self, role: Role) -> str:
+        """One write of `TWO_SEGMENTS` bytes: more than one segment holds on the lab's links,
+        so two leave at once (a full one, then the rest), neither waiting for an ACK."""
+        return f"sent {self._sock(role).send(b'x' * TWO_SEGMENTS)} bytes"
+
     def sends_urgent_data(self, role: Role) -> str:
         return f"sent {self._sock(role).send(URGENT, socket.MSG_OOB)} urgent byte"
 
@@ -216,6 +232,7 @@ VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
     "connects its listener": ScenarioSockets.connects_its_listener,
     "accepts": ScenarioSockets.accepts,
     "sends data": ScenarioSockets.sends_data,
+    "sends two segments": ScenarioSockets.sends_two_segments,
     "sends urgent data": ScenarioSockets.sends_urgent_data,
     "reads data": ScenarioSockets.reads_data,
     "closes": ScenarioSockets.closes,
@@ -383,7 +400,10 @@ def _run_script(
                 return f"'{item}' could not be done: {error}"
             timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
             continue
-        held = _next_segment(stepper, item.sender, timeout)
+        if item.inject is not None:
+            held: HeldSegment | None = inject(stepper, sockets.stray_ends(), item)
+        else:
+            held = _next_segment(stepper, item.sender, timeout, skip=item.overtakes)
         if held is None:
             return ""  # judged as "not observed" from here on
         if item.lost:  # drawn lost: dropped; TCP resends it on its timer
@@ -393,7 +413,7 @@ def _run_script(
         timeout = segment_timeout
         if n + 1 < len(steps) and isinstance(steps[n + 1], Action):
             _wait_for_a_tick()  # the action answers it: give it a whole tick
-        timeline.append(held.release())
+        timeline.append(held.release(ce=item.ce))
     return ""
 
 
@@ -412,8 +432,13 @@ def _wait_for_a_tick() -> None:
         pass
 
 
-def _next_segment(stepper: Stepper, sender: Role, timeout: float) -> HeldSegment | None:
+def _next_segment(
+    stepper: Stepper, sender: Role, timeout: float, *, skip: int = 0
+) -> HeldSegment | None:
     """The documented sender's next held segment, or the other end's if that one must go first.
+
+    With `skip` (a segment documented ``overtakes: N``), the sender's segment after its
+    next `skip`, which stay held for the segments documented after it.
 
     The other end's segments stay held, in order, while the documented sender's next one
     is waited for: where the kernel lets either end go first (the ACKs of a simultaneous
@@ -426,7 +451,7 @@ def _next_segment(stepper: Stepper, sender: Role, timeout: float) -> HeldSegment
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
-        held = stepper.poll(max(0.0, min(left, ORDER_GRACE)), sender=sender)
+        held = stepper.poll(max(0.0, min(left, ORDER_GRACE)), sender=sender, skip=skip)
         if held is None:
             held = stepper.poll()  # the other end's, if one waits
         if held is not None or left <= ORDER_GRACE:

@@ -48,6 +48,7 @@ from typing import Final
 from lab.tcp._align import Cost, Pair, align
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._segment_checks import segment_problems
 from lab.tcp._segments import direction_problem, flag_problems
 from lab.tcp._spec import Action, DocumentedSegment, Scenario, Timer
 
@@ -97,6 +98,12 @@ class StepVerdict:
     flags_ok: bool = True
     segment: ObservedSegment | None = field(default=None, compare=False)
     """The observed segment itself (direction, seq, ack, length), if any."""
+    documented_segment: DocumentedSegment | None = field(default=None, compare=False)
+    """The documented segment (its options, timing, CE mark, injection); None if undocumented."""
+    elapsed: float | None = None
+    """Seconds from the segment documented before it to this one, when both were observed."""
+    checks_ok: bool = True
+    """Whether its options, CE mark and timing are as documented (`lab.tcp._segment_checks`)."""
 
     @classmethod
     def undocumented(cls, n: int, seg: ObservedSegment, where: str) -> StepVerdict:
@@ -144,6 +151,7 @@ class StepVerdict:
             observed_after={},
             problems=(problem,),
             flags_ok=False,
+            documented_segment=doc,
         )
 
     @property
@@ -298,6 +306,8 @@ def judge(
     observed = [item for item in timeline if isinstance(item, ObservedSegment)]
     pairs = _pairs(scenario, timeline)
     places = _Places(pairs)
+    # Each documented segment's step and observed segment, for timing the one after it.
+    step_of = {i: (n, None if j is None else observed[j]) for n, (i, j) in enumerate(pairs, 1)}
     steps: list[StepVerdict] = []
     for n, (i, j) in enumerate(pairs, start=1):
         if i is None:
@@ -307,7 +317,17 @@ def judge(
             sent_more = any(later is not None for _, later in pairs[n:])
             steps.append(StepVerdict.missing(n, documented[i], sent_more=sent_more))
         else:
-            steps.append(_paired(n, documented[i], observed[j], strict_flags=strict_flags))
+            before = step_of.get(i - 1, (0, None))
+            steps.append(
+                _paired(
+                    n,
+                    documented[i],
+                    observed[j],
+                    strict_flags=strict_flags,
+                    family=family,
+                    before=before,
+                )
+            )
     last = final if final is not None else _last_snapshots(timeline)
     timers = [_timer(timer, timeline, last, waited or {}) for timer in scenario.timers]
     actions = _actions(scenario, timeline, pairs)
@@ -350,6 +370,8 @@ def _pairs(scenario: Scenario, timeline: Sequence[Observation]) -> list[Pair]:
 
     def cost(i: int, j: int) -> Cost | None:
         doc, seg = documented[i], observed[j]
+        if (doc.inject is not None) != seg.injected:
+            return None  # what the runner injected is never what a kernel sent
         differs = (
             (direction_problem(doc, seg) is not None)
             + bool(flag_problems(doc, seg, strict=False))
@@ -403,12 +425,32 @@ def _observed_state(doc: DocumentedSegment, seg: ObservedSegment, role: str) -> 
 
 
 def _paired(
-    n: int, doc: DocumentedSegment, seg: ObservedSegment, *, strict_flags: bool
+    n: int,
+    doc: DocumentedSegment,
+    seg: ObservedSegment,
+    *,
+    strict_flags: bool,
+    family: str = "",
+    before: tuple[int, ObservedSegment | None] = (0, None),
 ) -> StepVerdict:
-    """A documented segment and the observed one paired with it."""
+    """A documented segment and the observed one paired with it.
+
+    `before` is the step of the segment documented before it, and what was observed
+    there (None: nothing), for its ``after:`` timing.
+    """
     direction = direction_problem(doc, seg)
     flags = flag_problems(doc, seg, strict=strict_flags)
     problems = [*([direction] if direction else []), *flags]
+    since, previous = before
+    elapsed = (
+        seg.time - previous.time
+        if previous is not None and previous.time is not None and seg.time is not None
+        else None
+    )
+    checks = segment_problems(
+        doc, seg, family=family, elapsed=elapsed, since=f"step {since}" if since else ""
+    )
+    problems += checks
     observed_states: dict[str, TcpState | None] = {}
     for role, expected in doc.states.items():
         actual = observed_states[role] = _observed_state(doc, seg, role)
@@ -427,6 +469,9 @@ def _paired(
         problems=tuple(problems),
         flags_ok=not flags,
         segment=seg,
+        documented_segment=doc,
+        elapsed=elapsed,
+        checks_ok=not checks,
     )
 
 

@@ -121,10 +121,14 @@ def test_the_report_and_the_json_show_the_settings(
 
 
 def test_the_packaged_scenarios_need_no_setting_beyond_the_kernels_defaults() -> None:
-    # Stepping needs none; only ECN, off by default for the side that connects, is turned on
-    # where a scenario shows its flags.
+    # Stepping needs none; a setting is the behaviour a scenario shows: ECN (off by default for
+    # the side that connects) where its flags are shown, and RFC 1337's fix.
     needed = {name: s.sysctls for name, s in load_spec().scenarios.items() if s.sysctls}
-    assert needed == {"ecn-open": {"net.ipv4.tcp_ecn": "1"}}
+    assert needed == {
+        "ecn-open": {"net.ipv4.tcp_ecn": "1"},
+        "time-wait-rst-rfc1337": {"net.ipv4.tcp_rfc1337": "1"},
+        "ce-echo": {"net.ipv4.tcp_ecn": "1"},
+    }
 
 
 def test_an_action_the_runner_cannot_perform_is_refused_before_any_lab_is_built(

@@ -504,6 +504,9 @@ def test_coverage_of_states_and_flags() -> None:
         "ecn-open",
         "syn-sent-close",
         "syn-retransmit",
+        "syn-received-rst-listen",
+        "syn-options",
+        "syn-backoff-timing",
     )
     assert status["TIME-WAIT"].status is CoverageStatus.OBSERVED
     assert status["LISTEN"].status is CoverageStatus.OBSERVED  # after "server listens"
