@@ -510,6 +510,7 @@ class Stepper:
             )
         seen = Segment.parse(arrived.payload)
         into.ingress.verdict(arrived, accept=True)
+        processed = time.monotonic() - self._started_at
         if not seen.same_on_the_wire(held.segment):
             raise SteppingError(
                 f"released {held.segment} but {into.host.name} received {seen}; the stepper "
@@ -519,7 +520,7 @@ class Stepper:
         # segment, and whatever it answered at once is in its egress queue now.
         after = self._read_states()
         self._collect(after)
-        return self._observed(held, after, ecn=seen.ecn)
+        return self._observed(held, after, ecn=seen.ecn, arrived=processed)
 
     def drop(self, held: HeldSegment) -> ObservedSegment:
         """Throw `held` away, as a lossy network would; what was observed (``dropped``)."""
@@ -535,9 +536,11 @@ class Stepper:
         *,
         dropped: bool = False,
         ecn: int | None = None,
+        arrived: float | None = None,
     ) -> ObservedSegment:
         """What was observed of `held`, released or dropped, kept in order; `after`: both
-        roles once it was processed (or thrown away); `ecn`: its ECN bits as it arrived."""
+        roles once it was processed (or thrown away); `ecn`: its ECN bits as it arrived;
+        `arrived`: when the receiver had processed it."""
         observed = ObservedSegment(
             n=len(self._segments) + 1,
             sender=held.sender,
@@ -549,6 +552,7 @@ class Stepper:
             before=held.before,
             after=after,
             time=held.time,
+            arrived=arrived,
             dropped=dropped,
             injected=held.injected,
             ecn=ecn,

@@ -69,6 +69,8 @@ class ObservedSegment:
     """The IP header's ECN bits as the receiver got them (2: ECT(0), 3: CE); None if unknown."""
     options: tuple[TcpOption, ...] = ()
     """Its TCP options, in order (NOPs left out)."""
+    arrived: float | None = None
+    """When the receiver had processed it, in the same seconds; None if dropped or unknown."""
 
     @property
     def sequence_space(self) -> int:

@@ -10,10 +10,12 @@ Beyond direction, flags and states (`lab.tcp._segments`, `lab.tcp._verdict`):
 * **CE.** A segment documented ``ce: true`` must have reached the receiver marked
   Congestion Experienced (the runner marks it; a missing mark is the run's fault,
   and is reported as plainly as any other difference).
-* **Timing.** ``after: 1s ±0.3`` compares the time the sender's kernel emitted the
-  segment with the time it emitted the segment documented just before, both as the
-  stepper took them from the sender's output queue. Outside the tolerance fails,
-  with both figures.
+* **Timing.** ``after: 1s ±0.3`` is the time from the segment documented just before
+  reaching its receiver (or, if it was lost, leaving its sender) to this one leaving
+  its sender, as the stepper took it from the sender's output queue: what the
+  receiver's timer (a delayed ACK) or the sender's (a retransmission) counts, without
+  the time the stepper held the one before. Outside the tolerance fails, with both
+  figures.
 * **Injection.** A segment documented as injected is paired only with one the runner
   injected, and a kernel's segment only with one documented as sent (see the alignment).
 
@@ -57,8 +59,7 @@ def segment_problems(
         elif not doc.after.holds(elapsed):
             problems.append(
                 f"sent {seconds(elapsed)} after {since}, documented {doc.after} (from "
-                f"{seconds(max(0.0, doc.after.seconds - doc.after.within))} to "
-                f"{seconds(doc.after.seconds + doc.after.within)})"
+                f"{seconds(doc.after.earliest)} to {seconds(doc.after.latest)})"
             )
     return problems
 

@@ -66,17 +66,32 @@ class Injection:
 
 @dataclass(frozen=True)
 class Timing:
-    """``after: 1s ±0.3``: sent `seconds` after the segment documented before it, ± `within`."""
+    """``after: 1s ±0.3``: sent `seconds` after the segment documented before it, ± `within`.
+
+    With `later`, the tolerance is `within` earlier and `later` later (``after: 40ms -25ms
+    +110ms``): a lab observes a kernel timer late when the machine is busy, never early.
+    """
 
     seconds: float
     within: float
+    later: float | None = None
+
+    @property
+    def earliest(self) -> float:
+        return max(0.0, self.seconds - self.within)
+
+    @property
+    def latest(self) -> float:
+        return self.seconds + (self.within if self.later is None else self.later)
 
     def holds(self, elapsed: float) -> bool:
         """Whether `elapsed` seconds are within the tolerance."""
-        return abs(elapsed - self.seconds) <= self.within
+        return self.earliest <= elapsed <= self.latest
 
     def __str__(self) -> str:
-        return f"{seconds(self.seconds)} ± {seconds(self.within)}"
+        if self.later is None:
+            return f"{seconds(self.seconds)} ± {seconds(self.within)}"
+        return f"{seconds(self.seconds)} -{seconds(self.within)} +{seconds(self.later)}"
 
 
 @dataclass(frozen=True)

@@ -41,39 +41,68 @@ __all__ = ["ACK", "AFTER", "CE", "DATA", "OPTIONS", "OVERTAKES", "SEQ", "WITHOUT
 MAX_INJECTED_DATA: Final = 1400
 """The most payload an injected segment carries: one segment on the lab's links."""
 
-_AFTER_FIX: Final = "write e.g. after: 1s ±0.3 (or after: {seconds: 1.0, within: 0.3})"
-_TIMING: Final = re.compile(
-    r"(?P<value>\d+(?:\.\d*)?)\s*(?P<unit>ms|s)\s*(?:±|\+-|\+/-)\s*"
-    r"(?P<within>\d+(?:\.\d*)?)\s*(?P<within_unit>ms|s)?"
+_AFTER_FIX: Final = (
+    "write e.g. after: 1s ±0.3, after: 40ms -25ms +110ms (earlier and later), or "
+    "after: {seconds: 1.0, within: 0.3}"
 )
+_TIME: Final = re.compile(r"\s*(?P<number>\d+(?:\.\d*)?)\s*(?P<unit>ms|s)")
+_TOLERANCE: Final = re.compile(
+    r"\s*(?P<sign>±|\+/-|\+-|\+|-)\s*(?P<number>\d+(?:\.\d*)?)\s*(?P<unit>ms|s)?"
+)
+_SIGNS: Final = {"±": "±", "+/-": "±", "+-": "±", "+": "+", "-": "-"}
 _UNITS: Final = {"s": 1.0, "ms": 0.001}
+_TIMING_KEYS: Final = ({"seconds", "within"}, {"seconds", "within", "later"})
 
 
 def _timing(value: object, at: At) -> Timing:
-    """``1s ±0.3``, ``40ms ±35ms``, or ``{seconds: 1.0, within: 0.3}``."""
+    """``1s ±0.3``, ``40ms -25ms +110ms``, or ``{seconds: 1.0, within: 0.3[, later: 1]}``."""
     if isinstance(value, Mapping):
         record = mapping(value, at, "a timing", _AFTER_FIX)
-        if set(record) != {"seconds", "within"}:
+        if set(record) not in _TIMING_KEYS:
             raise at.error(
-                f"a timing mapping has exactly seconds: and within:, but this one has "
-                f"{', '.join(map(str, record)) or 'no key'}",
+                "a timing mapping has seconds: and within: (and later:, when later differs), "
+                f"but this one has {', '.join(map(str, record)) or 'no key'}",
                 _AFTER_FIX,
             )
-        after = _number(record["seconds"], at.key("seconds"))
-        return _checked(after, _number(record["within"], at.key("within")), at)
+        numbers = {str(key): _number(number, at.key(key)) for key, number in record.items()}
+        return _checked(numbers["seconds"], numbers["within"], numbers.get("later"), at)
     if not isinstance(value, str):
         raise at.error(
             f"must be a time with a tolerance, but it is {describe_value(value)}", _AFTER_FIX
         )
-    found = _TIMING.fullmatch(value.strip())
-    if found is None:
+    tolerance = _tolerance(value)
+    if tolerance is None:
         problem = f"{value!r} is not a time with a tolerance"
-        if "±" not in value and "+-" not in value:
+        if not any(sign in value for sign in _SIGNS):
             problem += " (every timing needs one: the kernel's timers are not exact)"
         raise at.error(problem, _AFTER_FIX)
-    unit = _UNITS[found["unit"]]
-    within_unit = _UNITS[found["within_unit"] or found["unit"]]
-    return _checked(float(found["value"]) * unit, float(found["within"]) * within_unit, at)
+    after, parts = tolerance
+    if "±" in parts and len(parts) == 1:
+        return _checked(after, parts["±"], None, at)
+    if set(parts) == {"-", "+"}:
+        return _checked(after, parts["-"], parts["+"], at)
+    raise at.error(
+        f"{value!r} gives its tolerance as ± alone, or as - (earlier) and + (later)", _AFTER_FIX
+    )
+
+
+def _tolerance(text: str) -> tuple[float, dict[str, float]] | None:
+    """The time and its tolerances by sign (±, -, +), in seconds; None if not so written."""
+    found = _TIME.match(text)
+    if found is None:
+        return None
+    unit = found["unit"]
+    after = float(found["number"]) * _UNITS[unit]
+    parts: dict[str, float] = {}
+    at = found.end()
+    while at < len(text.rstrip()):
+        part = _TOLERANCE.match(text, at)
+        sign = None if part is None else _SIGNS[part["sign"]]
+        if part is None or sign is None or sign in parts:
+            return None
+        parts[sign] = float(part["number"]) * _UNITS[part["unit"] or unit]
+        at = part.end()
+    return (after, parts) if parts else None
 
 
 def _number(value: object, at: At) -> float:
@@ -85,13 +114,13 @@ def _number(value: object, at: At) -> float:
     return float(value)
 
 
-def _checked(value: float, within: float, at: At) -> Timing:
-    if value < 0 or within <= 0:
+def _checked(value: float, within: float, later: float | None, at: At) -> Timing:
+    if value < 0 or within < 0 or (later if later is not None else within) <= 0:
         raise at.error(
             "a timing is a time and a tolerance greater than zero",
             "write e.g. after: 40ms ±35ms",
         )
-    return Timing(value, within)
+    return Timing(value, within, later)
 
 
 _OPTIONS_FIX: Final = (

@@ -135,10 +135,11 @@ def _action(value: object, at: At) -> Action:
 
 def _segment_line(value: object, at: At) -> tuple[Role, Role, TcpFlag]:
     """``client -> server SYN+ACK``: sender, receiver (two different roles) and flags."""
-    line = text(value, at, "a segment such as 'client -> server SYN'", _SEGMENT_FIX)
+    fix = f"write SENDER -> RECEIVER FLAGS, e.g. {at.last}: client -> server SYN+ACK"
+    line = text(value, at, "a segment such as 'client -> server SYN'", fix)
     found = _SEGMENT.fullmatch(line.strip())
     if found is None:
-        raise at.error(f"{line!r} is not a segment", _SEGMENT_FIX)
+        raise at.error(f"{line!r} is not a segment", fix)
     sender = _role(found["sender"], at)
     receiver = _role(found["receiver"], at)
     if sender == receiver:

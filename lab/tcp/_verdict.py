@@ -26,6 +26,10 @@ The rules, one place for all of them:
   leaves out fails unless it is ACK, or PSH on data (or ECN's ECE/CWR); so an
   omitted SYN, FIN, RST or URG fails. `strict_flags` wants exactly the
   documented flags.
+* **Beyond flags and states** (`lab.tcp._segment_checks`). Options documented
+  present or absent, a CE mark the runner was to set, and ``after:`` timings
+  are judged at the pair's step. A segment documented as injected pairs only
+  with one the runner injected, and a kernel's only with one documented as sent.
 * **States.** A documented state of the segment's *sender* is
   compared with its state while the segment is in flight (`before`); the
   *receiver*'s, once it has processed it (`after`). A state documented with
@@ -442,11 +446,7 @@ def _paired(
     flags = flag_problems(doc, seg, strict=strict_flags)
     problems = [*([direction] if direction else []), *flags]
     since, previous = before
-    elapsed = (
-        seg.time - previous.time
-        if previous is not None and previous.time is not None and seg.time is not None
-        else None
-    )
+    elapsed = None if previous is None else _elapsed(previous, seg)
     checks = segment_problems(
         doc, seg, family=family, elapsed=elapsed, since=f"step {since}" if since else ""
     )
@@ -473,6 +473,14 @@ def _paired(
         elapsed=elapsed,
         checks_ok=not checks,
     )
+
+
+def _elapsed(previous: ObservedSegment, seg: ObservedSegment) -> float | None:
+    """Seconds from `previous` reaching its receiver (or, dropped, leaving its sender) to `seg`
+    leaving its sender: what a receiver's timer (a delayed ACK) or a sender's (a
+    retransmission) counts, without the time the stepper held `previous`."""
+    start = previous.arrived if previous.arrived is not None else previous.time
+    return None if start is None or seg.time is None else seg.time - start
 
 
 def _state_problem(

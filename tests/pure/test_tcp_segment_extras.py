@@ -120,6 +120,9 @@ def test_the_new_keys_are_read_into_the_documented_segment() -> None:
         ("40ms ±35ms", Timing(0.04, 0.035)),
         ("2 s +- 0.5 s", Timing(2.0, 0.5)),
         ({"seconds": 1, "within": 0.25}, Timing(1.0, 0.25)),
+        ("40ms -30ms +110ms", Timing(0.04, 0.03, 0.11)),
+        ("1s +0.5 -100ms", Timing(1.0, 0.1, 0.5)),
+        ({"seconds": 0.04, "within": 0.03, "later": 0.11}, Timing(0.04, 0.03, 0.11)),
     ],
 )
 def test_a_timing_in_each_notation(written: object, timing: Timing) -> None:
@@ -159,9 +162,17 @@ BAD = [
     pytest.param(
         lambda d: syn_retransmit(d)[3].update(after={"seconds": 1}),
         "scenarios.syn-retransmit.script[3].after",
-        "a timing mapping has exactly seconds: and within:, but this one has seconds",
+        "a timing mapping has seconds: and within: (and later:, when later differs), but "
+        "this one has seconds",
         "after: {seconds: 1.0, within: 0.3}",
         id="after-mapping-without-within",
+    ),
+    pytest.param(
+        lambda d: syn_retransmit(d)[3].update(after="1s +0.5"),
+        "scenarios.syn-retransmit.script[3].after",
+        "'1s +0.5' gives its tolerance as ± alone, or as - (earlier) and + (later)",
+        "after: 40ms -25ms +110ms (earlier and later)",
+        id="after-later-only",
     ),
     pytest.param(
         lambda d: syn_retransmit(d)[3].update(after="1s ±0"),
@@ -319,6 +330,12 @@ def test_ce_and_timing_are_judged_with_both_figures() -> None:
     assert segment_problems(timed, wire(), elapsed=2.01, since="step 2") == [
         "sent 2.01 s after step 2, documented 1 s ± 300 ms (from 700 ms to 1.3 s)"
     ]
+    late = doc(after=Timing(0.04, 0.03, 0.11))
+    assert str(late.after) == "40 ms -30 ms +110 ms"
+    assert segment_problems(late, wire(), elapsed=0.14, since="step 1") == []
+    assert segment_problems(late, wire(), elapsed=0.004, since="step 1") == [
+        "sent 4 ms after step 1, documented 40 ms -30 ms +110 ms (from 10 ms to 150 ms)"
+    ]
     assert segment_problems(timed, wire(), elapsed=None, since="step 2") == [
         "documented 1 s ± 300 ms after step 2, but that segment was not observed, so this one "
         "cannot be timed"
@@ -354,7 +371,7 @@ def test_a_timing_out_of_tolerance_fails_at_its_step_in_the_report_and_the_json(
     assert "SYN (after 1 s ± 300 ms)" in row
     assert "✗ SYN (after 2 s)" in row
     step = to_json([verdict], kernel="k")["scenarios"][0]["steps"][2]  # type: ignore[index]
-    assert step["expected_after"] == {"seconds": 1.0, "within": 0.3}
+    assert step["expected_after"] == {"seconds": 1.0, "within": 0.3, "later": None}
     assert step["elapsed"] == pytest.approx(2.0)
     assert step["ok"] is False
 
