@@ -453,7 +453,7 @@ def _next_segment(
         left = deadline - time.monotonic()
         held = stepper.poll(max(0.0, min(left, ORDER_GRACE)), sender=sender, skip=skip)
         if held is None:
-            held = stepper.poll()  # the other end's, if one waits
+            held = stepper.poll(sender=sender.peer)  # the other end's, if one waits
         if held is not None or left <= ORDER_GRACE:
             return held
 

@@ -224,7 +224,8 @@ def unacknowledged(role: Role, segments: Sequence[ObservedSegment]) -> int | Non
     if not received:
         return None
     wanted = received[-1].acknowledges
-    sent = [s for s in segments if s.sender is role and TcpFlag.ACK in s.flags]
+    # A segment the runner injected as `role`'s acknowledges nothing its kernel received.
+    sent = [s for s in segments if s.sender is role and TcpFlag.ACK in s.flags and not s.injected]
     return None if any(_at_or_after(s.ack, wanted) for s in sent) else wanted
 
 

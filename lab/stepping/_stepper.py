@@ -440,7 +440,8 @@ class Stepper:
         The segment passes the sender's output hook, so it is held there; it is returned
         at once, ahead of what the kernel emitted before it, and is not counted as one
         TCP sent (a raw socket's segment is not). Segments emitted before are taken
-        first, with the states they were sent in.
+        first, with the states they were sent in. Injected before any segment was held,
+        it names the connection the stepper follows, like any first segment.
         """
         role = Role(sender)
         side = self._side(role)

@@ -206,8 +206,8 @@ def _action_item(record: Record, at: At) -> Located[Action]:
 
 
 def _script_item(value: object, at: At) -> Located[Action] | Located[DocumentedSegment]:
-    """A script line: an action (a string, or a mapping with action: and states:) or a
-    segment (a mapping with segment:)."""
+    """A script line: an action (a string, or a mapping with action: and states:), a
+    segment (a mapping with segment:) or an injected one (a mapping with inject:)."""
     if isinstance(value, str):
         return Located(_action(value, at), at)
     if isinstance(value, Mapping):
@@ -269,13 +269,15 @@ def _check_timings(
     script: tuple[Located[Action] | Located[DocumentedSegment], ...], at: At
 ) -> None:
     """``after:`` times a segment from the one documented before it, so that one must exist."""
-    first = next((item for item in script if isinstance(item.value, DocumentedSegment)), None)
-    if first is not None and isinstance(first.value, DocumentedSegment) and first.value.after:
-        raise first.at.key("after").error(
-            "after: times a segment from the segment documented before it, but this is the "
-            "script's first segment",
-            "drop after: here, or document the segment it follows",
-        )
+    for item in script:
+        if isinstance(item.value, DocumentedSegment):
+            if item.value.after is not None:
+                raise item.at.key("after").error(
+                    "after: times a segment from the segment documented before it, but this "
+                    "is the script's first segment",
+                    "drop after: here, or document the segment it follows",
+                )
+            return
 
 
 def _unique_keys(pairs: tuple[tuple[Located[T], str], ...], what: str) -> dict[T, str]:

@@ -11,7 +11,7 @@ from scapy.layers.inet6 import IPv6
 from lab._addresses import SocketAddress
 from lab.stepping import Segment
 from lab.stepping._inject import NO_CONNECTION_SEQ, craft, next_sequence, numbers
-from lab.stepping._segment import internet_checksum, mark_ce
+from lab.stepping._segment import internet_checksum, mark_ce, unacknowledged
 from lab.tcp import ObservedSegment, Role, TcpFlag
 from lab.tcp._options import OptionKind, TcpOption
 from lab.tcp._segment_claims import CE, Injection
@@ -91,3 +91,11 @@ def test_the_options_on_the_wire_are_read_with_the_segment() -> None:
     segment = Segment.parse(ipv4())
     assert segment.options == (TcpOption(OptionKind.MSS, 1460), TcpOption(OptionKind.WSCALE, 7))
     assert segment.length == 0
+
+
+def test_an_injected_ack_acknowledges_nothing_the_kernel_owes() -> None:
+    data = ObservedSegment(1, Role.SERVER, Role.CLIENT, PSH | ACK, 500, 101, 5)
+    injected_ack = ObservedSegment(2, Role.CLIENT, Role.SERVER, ACK, 101, 505, 0, injected=True)
+    assert unacknowledged(Role.CLIENT, [data, injected_ack]) == 505
+    kernel_ack = ObservedSegment(3, Role.CLIENT, Role.SERVER, ACK, 101, 505, 0)
+    assert unacknowledged(Role.CLIENT, [data, injected_ack, kernel_ack]) is None
