@@ -58,10 +58,11 @@ lint: $(STAMP) ## ruff (lint and format check), mypy, and the import layers (lin
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-bench: $(STAMP) ## Benchmarks: topology builds, reading 100 notes, checking a note on the kernel.
+bench: $(STAMP) ## Benchmarks: topology builds, reading 100 notes, checking a note, lab check side by side.
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_notes.py
 	$(BIN)/python scripts/bench_note_check.py
+	$(BIN)/python scripts/bench_check.py
 
 chaos: $(STAMP) ## Reliability: kill the suite, and lab programs' starters, at random; count leftovers.
 	$(BIN)/python scripts/chaos.py

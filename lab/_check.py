@@ -5,15 +5,18 @@ The library behind the CLI's `lab check` and the pytest helpers.
 families) before anything is built; `run_plan` builds the topology once per
 scenario and family (a few milliseconds), runs the scenario with stepping,
 judges it against the documentation, and collects the verdicts, pcaps,
-timings and the TCP settings the hosts had. `run_check` does both. Nothing
-here prints: a `progress` callback hears each `CheckEvent`, and Ctrl-C
-raises `CheckInterrupted`, a KeyboardInterrupt that carries the runs that finished.
+timings and the TCP settings the hosts had; several runs go side by side,
+each in its own lab and thread (`lab._side_by_side`). `run_check` does both.
+Nothing here prints: a `progress` callback hears each `CheckEvent`, in the
+caller's thread, and Ctrl-C raises `CheckInterrupted`, a KeyboardInterrupt
+that carries the runs that finished.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -22,16 +25,18 @@ from pathlib import Path
 
 from lab._addresses import Family
 from lab._errors import LabError, SpecError
+from lab._side_by_side import Done, Lane, side_by_side
 from lab.kernel._lab import Lab
+from lab.stepping._capture import import_pcap_writer
 from lab.stepping._profile import read_tcp_settings
 from lab.stepping._runner import VERBS, ScenarioRun, TimerWait, run_scenario
 from lab.tcp._assertions import assert_verdict
 from lab.tcp._coverage import Coverage, coverage
 from lab.tcp._junit import JunitCase, coverage_case, render_junit, scenario_case
-from lab.tcp._names import Role
+from lab.tcp._names import Role, TcpFlag
 from lab.tcp._report import render_header, render_scenario, render_summary, to_json
 from lab.tcp._settings import TcpSettings
-from lab.tcp._spec import Action, Scenario, Spec
+from lab.tcp._spec import Action, DocumentedSegment, Scenario, Spec
 from lab.tcp._spec_load import load_spec
 from lab.tcp._verdict import ScenarioVerdict, judge
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
@@ -279,7 +284,7 @@ def plan_check(
     """Read and check the inputs of a check (see `run_check`); raises LabError on bad input."""
     loaded = spec if isinstance(spec, Spec) else load_spec(spec)
     topo = topology if isinstance(topology, Topology) else load(topology)
-    chosen = _scenarios(loaded, scenarios or list(loaded.scenarios))
+    chosen = _scenarios(loaded, list(dict.fromkeys(scenarios or loaded.scenarios)))
     for scenario in chosen:
         _check_verbs(scenario, loaded.source)
     ends = choose_ends(topo, client, server)
@@ -307,6 +312,7 @@ def run_check(
     wait_timers: bool = False,
     stepping: bool = True,
     progress: Callable[[CheckEvent], None] | None = None,
+    jobs: int | None = None,
 ) -> CheckResult:
     """Run the documented scenarios on the kernel and judge them.
 
@@ -315,7 +321,8 @@ def run_check(
     `families` defaults to every family both have, and naming one they lack
     is an error. Each run's pcap goes to `pcap_dir` (none without it).
     `progress`, if given, hears each `CheckEvent` as it happens (``progress=print``
-    logs them); the check itself prints nothing.
+    logs them); the check itself prints nothing. Up to `jobs` runs go side by
+    side (see `run_plan`).
     """
     plan = plan_check(
         topology, scenarios=scenarios, families=families, client=client, server=server, spec=spec
@@ -327,6 +334,7 @@ def run_check(
         wait_timers=wait_timers,
         stepping=stepping,
         progress=progress,
+        jobs=jobs,
     )
 
 
@@ -338,19 +346,32 @@ def run_plan(
     wait_timers: bool = False,
     stepping: bool = True,
     progress: Callable[[CheckEvent], None] | None = None,
+    jobs: int | None = None,
 ) -> CheckResult:
-    """Run a checked plan (`plan_check`): one fresh lab per scenario and family."""
+    """Run a checked plan (`plan_check`): one fresh lab per scenario and family.
+
+    Up to `jobs` runs go side by side, each in its own lab and thread (default:
+    `default_jobs`); ``jobs=1`` runs them one after another in this thread.
+    With `wait_timers`, a run that waits out a timer gives its place to the
+    next, so the waits (TIME-WAIT: 60 s) overlap, up to `MAX_WAITING` of them.
+    Results, report and JSON follow the plan's order whatever order runs end
+    in; `progress` hears every event in this thread, each naming its run.
+    """
     tell = progress or _nobody
     start = time.monotonic()
     settings: TcpSettings | None = None
-    checks: list[ScenarioCheck] = []
+    checks: dict[int, ScenarioCheck] = {}
+    planned = [PlannedRun(n, len(plan.runs), s, f) for n, (s, f) in enumerate(plan.runs, 1)]
+    pcaps = _pcaps(pcap_dir, planned)
+    jobs = _jobs(jobs, len(planned))
 
     def result(*, interrupted: bool = False) -> CheckResult:
+        done = [checks[i] for i in sorted(checks)]
         return CheckResult(
             plan.spec,
             plan.topology,
-            tuple(c.run for c in checks),
-            tuple(c.verdict for c in checks),
+            tuple(c.run for c in done),
+            tuple(c.verdict for c in done),
             _kernel(),
             time.monotonic() - start,
             client=plan.ends.client,
@@ -359,45 +380,89 @@ def run_plan(
             left_out=plan.left_out,
             tcp_settings=settings,
             interrupted=interrupted,
-            not_run=tuple(f"{s.name} ({f})" for s, f in plan.runs[len(checks) :]),
+            not_run=tuple(r.label for i, r in enumerate(planned) if i not in checks),
             scenarios=tuple(s.name for s in plan.scenarios),
         )
+
+    def one_run(_: int, run: PlannedRun, lane: Lane[CheckEvent]) -> ScenarioCheck:
+        lane.tell(RunStarted(run))
+
+        def on_wait(wait: TimerWait) -> None:
+            lane.waiting()  # it only sleeps from now on: the next run may start
+            lane.stop_if_asked()
+            lane.tell(TimerWaiting(run, wait))
+
+        with Lab(plan.topology) as lab:
+            return check_scenario(
+                lab,
+                run.scenario,
+                family=run.family,
+                client=plan.ends.client,
+                server=plan.ends.server,
+                pcap=pcaps[run.n - 1],
+                strict_flags=strict_flags,
+                wait_timers=wait_timers,
+                stepping=stepping,
+                on_wait=on_wait,
+            )
+
+    # Side by side: the runs that must run alone first, while nothing else has started,
+    # then those that wait longest for TCP's timers, so that the others run meanwhile.
+    # One at a time: in the plan's order.
+    starts = sorted(planned, key=_start_order) if jobs > 1 else planned
+
+    def hear(event: CheckEvent | Done[ScenarioCheck]) -> None:
+        if isinstance(event, Done):
+            run = starts[event.index]
+            checks[run.n - 1] = event.value
+            tell(RunFinished(run, event.value))
+        else:
+            tell(event)
 
     try:
         tell(CheckStarted(plan))
         if pcap_dir is not None:
             pcap_dir.mkdir(parents=True, exist_ok=True)
+            if jobs > 1:
+                import_pcap_writer()  # here, not in several threads at once
         with Lab(plan.topology) as lab:  # a few milliseconds, before any scenario sets anything
             roles = {Role.CLIENT: plan.ends.client, Role.SERVER: plan.ends.server}
             settings = read_tcp_settings(lab, roles, plan.scenarios)
-        for n, (scenario, family) in enumerate(plan.runs, 1):
-            run = PlannedRun(n, len(plan.runs), scenario, family)
-            tell(RunStarted(run))
-            with Lab(plan.topology) as lab:
-                check = check_scenario(
-                    lab,
-                    scenario,
-                    family=family,
-                    client=plan.ends.client,
-                    server=plan.ends.server,
-                    pcap=_pcap(pcap_dir, scenario, family),
-                    strict_flags=strict_flags,
-                    wait_timers=wait_timers,
-                    stepping=stepping,
-                    on_wait=functools.partial(_tell_waiting, tell, run),
-                )
-            checks.append(check)
-            tell(RunFinished(run, check))
+        side_by_side(
+            starts,
+            one_run,
+            hear=hear,
+            jobs=jobs,
+            waiting=MAX_WAITING if wait_timers else 0,
+            alone=_runs_alone,
+        )
     except KeyboardInterrupt as interrupt:
         raise CheckInterrupted(result(interrupted=True)) from interrupt
     return result()
 
 
+MAX_JOBS = 4
+"""At most this many runs side by side by default: a run mostly waits for the kernel."""
+
+MAX_WAITING = 28
+"""With ``wait_timers``: at most this many runs waiting out a timer beside those that work.
+
+Each keeps its lab and stepper open meanwhile (some 17 descriptors); select(2) and the
+usual limit of open descriptors stop at 1024."""
+
+
+def default_jobs(runs: int) -> int:
+    """How many runs go side by side unless told: two per CPU this process may use, at most
+    `MAX_JOBS`, at most `runs` (and at least 1)."""
+    cpus = len(os.sched_getaffinity(0))
+    return max(1, min(MAX_JOBS, 2 * cpus, runs))
+
+
 class CheckInterrupted(KeyboardInterrupt):
     """Ctrl-C during `run_check`: still a KeyboardInterrupt, carrying what finished.
 
-    `result` holds the runs that finished (the one under way is torn down and
-    left out) with ``interrupted`` set, so a caller can report them.
+    `result` holds the runs that finished, in plan order (those under way are
+    torn down and left out) with ``interrupted`` set, so a caller can report them.
     """
 
     def __init__(self, result: CheckResult) -> None:
@@ -409,13 +474,68 @@ def _nobody(event: CheckEvent) -> None:
     """Progress that no one hears."""
 
 
-def _tell_waiting(tell: Callable[[CheckEvent], None], run: PlannedRun, wait: TimerWait) -> None:
-    tell(TimerWaiting(run, wait))
+def _pcaps(directory: Path | None, runs: Sequence[PlannedRun]) -> list[Path | None]:
+    """Where each run's pcap goes: ``DIR/open-ipv4.pcap``, never the same file for two runs.
+
+    A name that two runs would share (a scenario planned twice) gets the run's number,
+    so that runs side by side never write one file.
+    """
+    if directory is None:
+        return [None] * len(runs)
+    names = [f"{run.scenario.name}-{run.family.lower()}" for run in runs]
+    shared = {name for name in names if names.count(name) > 1}
+    return [
+        directory / (f"{name}-{run.n}.pcap" if name in shared else f"{name}.pcap")
+        for name, run in zip(names, runs, strict=True)
+    ]
 
 
-def _pcap(directory: Path | None, scenario: Scenario, family: Family) -> Path | None:
-    """Where one run's pcap goes: ``DIR/open-ipv4.pcap``."""
-    return None if directory is None else directory / f"{scenario.name}-{family.lower()}.pcap"
+INITIAL_RTO = 1.0
+"""Seconds before TCP resends a lost SYN (its initial retransmission timeout, RFC 6298)."""
+MIN_RTO = 0.2
+"""Seconds before Linux resends any other lost segment, at least (TCP_RTO_MIN)."""
+
+
+def _start_order(run: PlannedRun) -> tuple[bool, float, int]:
+    """Runs that run alone first, then those that wait longer for TCP's retransmission
+    timer, then the plan's order."""
+    lost = [s for s in run.scenario.script if isinstance(s, DocumentedSegment) and s.lost]
+    waits = sum(INITIAL_RTO if TcpFlag.SYN in s.flags else MIN_RTO for s in lost)
+    return not _runs_alone(run), -waits, run.n
+
+
+def _runs_alone(run: PlannedRun) -> bool:
+    """Whether the run's outcome hangs on a kernel tick, so that it runs with no other beside it.
+
+    That is a script where an end acts (closes) right after receiving a FIN or data:
+    the kernel owes an ACK for it, and an end that has not received data before sends
+    that ACK at its next tick (4 ms at HZ=250); the action must come first for the ACK
+    to ride on its segment (FIN+ACK). The runner releases the segment just after a
+    tick, which leaves the action a whole tick, but only if nothing holds its thread
+    up, and runs beside it in this process do: each takes the interpreter's lock for
+    milliseconds at a time. (An end that has received data waits 40 ms, which leaves
+    room; such runs go alone all the same: they are few and short.) Measured on a note's
+    three-segment close drawn without data: 6 of 40 checks failed with its two runs side
+    by side, 0 of 120 with each alone.
+    """
+    steps = [i for i in run.scenario.script if isinstance(i, Action | DocumentedSegment)]
+    return any(
+        isinstance(segment, DocumentedSegment)
+        and isinstance(action, Action)
+        and not segment.lost
+        and segment.receiver is action.actor
+        and (segment.data or bool(segment.flags & (TcpFlag.FIN | TcpFlag.PSH)))
+        for segment, action in itertools.pairwise(steps)
+    )
+
+
+def _jobs(jobs: int | None, runs: int) -> int:
+    """`jobs` checked, or `default_jobs`."""
+    if jobs is None:
+        return default_jobs(runs)
+    if jobs < 1:
+        raise LabError(f"jobs must be at least 1 (1 runs one scenario at a time), not {jobs}")
+    return jobs
 
 
 def _families(
@@ -564,5 +684,6 @@ class RunFinished:
 
 
 CheckEvent = CheckStarted | RunStarted | TimerWaiting | RunFinished
-"""What `run_check` tells its `progress` callback, in order: started, then each run's
-start, timer waits (with ``wait_timers``) and end."""
+"""What `run_check` tells its `progress` callback: started, then each run's start, timer
+waits (with ``wait_timers``) and end, in that order for each run; the events of runs
+side by side interleave, each naming its run."""

@@ -8,10 +8,12 @@
 A note compiles (`lab.notes`) into the same spec model as tables.yaml, so the
 check is `lab check`'s own: `plan_note` makes a `CheckPlan` whose scenarios are
 the note's diagrams, plus the packaged scenarios that demonstrate a flag or a
-state order the note's tables claim but no diagram shows; `run_plan` builds a
-fresh lab per scenario and family, runs it with stepping and judges it. The
-claims of the note are then judged from those runs (`lab.tcp._claims`), each
-at its line. Nothing here prints.
+state order the note's tables claim but no diagram shows, and those whose
+documented states take an edge the note's state machines draw; `run_plan`
+builds a fresh lab per scenario and family, runs it with stepping and judges
+it. The claims of the note are then judged from those runs (`lab.tcp._claims`;
+a state machine's edges against the edges the runs took, `lab.tcp._edge_claims`),
+each at its line. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from lab.tcp._claims import (
     judge_scenario_claims,
     line_verdicts,
 )
+from lab.tcp._edge_claims import documented_pairs, edge_pairs, judge_edges
+from lab.tcp._edges import EDGES, UNREACHABLE
 from lab.tcp._junit import JunitCase, render_junit
 from lab.tcp._spec import NO_FLAGS, Scenario, Source, Spec
 from lab.tcp._spec_load import load_spec
@@ -73,9 +77,10 @@ class NotePlan:
     check: CheckPlan
     demonstrations: tuple[Scenario, ...]
     """Packaged scenarios run because a table claims what no diagram shows (a flag, an
-    order of states), each with why."""
+    order of states), or a state machine draws an edge, each with why."""
     why: Mapping[str, str] = field(default_factory=dict)
-    """Demonstration scenario name → why it runs (``shows URG, claimed at line 72``)."""
+    """Demonstration scenario name → why it runs (``shows URG, claimed at line 72``,
+    ``takes ESTABLISHED → CLOSE-WAIT, drawn at line 12``)."""
 
 
 def plan_note(
@@ -110,6 +115,7 @@ def _nothing_tcp(note: Note) -> tuple[str, str]:
     return (
         "nothing TCP in it: lab looks for mermaid sequenceDiagram blocks whose messages carry "
         "TCP flags (SYN, SYN+ACK, ACK, FIN, RST, [S.], SYN=1...) or whose Notes give TCP "
+        "states, for mermaid stateDiagram blocks and flowcharts with arrows between TCP "
         f"states, and for tables with a column of TCP states or flags; found: {found}",
         f"see what lab read with: lab check {note.source} --explain",
     )
@@ -130,7 +136,32 @@ def _demonstrations(note: Note, packaged: Spec) -> tuple[tuple[Scenario, ...], d
         if table.orders and table.scenario is None:
             for name in LIFECYCLE:
                 chosen.setdefault(name, f"a whole connection, for the table at line {table.first}")
+    chosen |= _edge_demonstrations(note, packaged, chosen)
     return tuple(packaged.scenarios[name] for name in chosen), chosen
+
+
+def _edge_demonstrations(note: Note, packaged: Spec, chosen: Mapping[str, str]) -> dict[str, str]:
+    """Every packaged scenario whose documented states take an edge a state machine draws.
+
+    All of them, not the first: an edge may be taken on several events (SYN-SENT →
+    CLOSED on a close, a RST or a timeout), and the label names which one. An edge
+    Linux can take that no scenario documents is looked for in every scenario's runs:
+    a run may show more than its table writes (syn-sent-close's server, reset from
+    SYN-RECEIVED), and what none shows is then unchecked, never guessed.
+    """
+    pairs = edge_pairs() - {(e.source, e.target) for e in EDGES if e.id in UNREACHABLE}
+    documented = {name: documented_pairs(s) for name, s in packaged.scenarios.items()}
+    found: dict[str, str] = {}
+    for edge in note.edges:
+        pair = (edge.before, edge.after)
+        if edge.unchecked is not None or pair not in pairs:
+            continue
+        drawn = f"{edge.before} → {edge.after}, drawn at line {edge.source.line}"
+        takers = [name for name, taken in documented.items() if pair in taken]
+        for name in takers or list(documented):
+            if name not in chosen:
+                found.setdefault(name, f"takes {drawn}" if takers else f"may show {drawn}")
+    return found
 
 
 def run_note_plan(
@@ -140,8 +171,12 @@ def run_note_plan(
     strict_flags: bool = False,
     wait_timers: bool = False,
     progress: Callable[[CheckEvent], None] | None = None,
+    jobs: int | None = None,
 ) -> NoteCheck:
-    """Run a planned note check; Ctrl-C raises NoteInterrupted carrying what finished."""
+    """Run a planned note check; Ctrl-C raises NoteInterrupted carrying what finished.
+
+    Up to `jobs` runs go side by side (see `run_plan`).
+    """
     try:
         result = run_plan(
             plan.check,
@@ -149,6 +184,7 @@ def run_note_plan(
             strict_flags=strict_flags,
             wait_timers=wait_timers,
             progress=progress,
+            jobs=jobs,
         )
     except CheckInterrupted as interrupted:
         raise NoteInterrupted(NoteCheck.judged(plan, interrupted.result)) from interrupted
@@ -166,6 +202,7 @@ def check_note(
     strict_flags: bool = False,
     wait_timers: bool = False,
     progress: Callable[[CheckEvent], None] | None = None,
+    jobs: int | None = None,
 ) -> NoteCheck:
     """Check every claim of a note on the kernel (`plan_note`, then `run_note_plan`)."""
     plan = plan_note(note, topology, families=families, client=client, server=server)
@@ -175,6 +212,7 @@ def check_note(
         strict_flags=strict_flags,
         wait_timers=wait_timers,
         progress=progress,
+        jobs=jobs,
     )
 
 
@@ -206,6 +244,12 @@ class NoteCheck:
                 claims += judge_scenario_claims(record, verdict)
         for family in result.families:
             mine = [r for r in records if r.family == str(family)]
+            runs = [
+                (r, v)
+                for r, v in zip(records, result.verdicts, strict=True)
+                if r.family == str(family)
+            ]
+            claims += judge_edges(plan.note.edges, runs, family=str(family))
             if not mine:
                 continue
             for table in plan.note.tables:
@@ -340,6 +384,10 @@ class NoteCheck:
                     "because": d.because,
                 }
                 for d in self.note.diagrams
+            ],
+            "state_diagrams": [
+                {"lines": [m.first, m.last], "kind": m.kind, "edges": len(m.edges)}
+                for m in self.note.state_diagrams
             ],
             "demonstrations": dict(self.plan.why),
             "stopped": self.stopped,

@@ -149,15 +149,16 @@ def one_run(check_args: list[str], delay: float, settle: float) -> Run | None:
     try:
         lab.wait(timeout=delay)
     except subprocess.TimeoutExpired:
-        doing = lines[-1].strip() if lines else ""
+        seen = list(lines)  # what lab check had said when SIGINT went
+        doing = seen[-1].strip() if seen else ""
         os.killpg(lab.pid, signal.SIGINT)
         moment = time.monotonic() - begin
         status: int | None = lab.wait(timeout=120)
     else:
-        moment, doing, status = 0.0, "", None  # it ended first: no interrupt tested
+        moment, doing, status, seen = 0.0, "", None, []  # it ended first: no interrupt tested
     for reader in readers:
         reader.join()
-    if status is None or _all_runs_finished(doing):
+    if status is None or _all_runs_finished(seen):
         shutil.rmtree(tmp, ignore_errors=True)
         return None
     run = Run(moment, doing, status, "".join(out), "".join(lines))
@@ -174,10 +175,19 @@ def one_run(check_args: list[str], delay: float, settle: float) -> Run | None:
         time.sleep(0.25)
 
 
-def _all_runs_finished(line: str) -> bool:
-    """Whether --verbose's `line` says the last run finished (``[12/12] abort (IPv6) ok in``)."""
-    counted = re.match(r"\[(\d+)/(\d+)\] \S+ \(IPv[46]\) (ok|FAIL)", line)
-    return counted is not None and counted.group(1) == counted.group(2)
+def _all_runs_finished(lines: list[str]) -> bool:
+    """Whether --verbose's `lines` say every run finished (``[12/12] abort (IPv6) ok in``).
+
+    Runs go side by side and end in any order: each one's end is counted.
+    """
+    ended = set()
+    total = None
+    for line in lines:
+        counted = re.match(r"\[(\d+)/(\d+)\] \S+ \(IPv[46]\) (ok|FAIL)", line)
+        if counted is not None:
+            ended.add(counted.group(1))
+            total = int(counted.group(2))
+    return total is not None and len(ended) == total
 
 
 WIDTHS = (5, 11, 6, 11, 6, 10, 10, 10)

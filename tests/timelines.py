@@ -112,17 +112,26 @@ def as_documented(scenario: Scenario) -> list[Observation]:
     now: dict[str, StateSnapshot] = {role: StateSnapshot(TcpState.CLOSED) for role in ROLES}
     timeline: list[Observation] = []
     clock = 0.0
+    # A state a documented timer ends shows a countdown of its documented length, if any.
+    timed: dict[tuple[str, TcpState], str] = {
+        (t.role, t.state): f"timewait,{t.lasts:g}sec,0" for t in scenario.timers if t.lasts
+    }
+
+    def snaps_one(role: str, state: TcpState) -> StateSnapshot:
+        timer = timed.get((role, state), TIME_WAIT_TIMER if state is TcpState.TIME_WAIT else "")
+        return StateSnapshot(state, timer)
+
     for item in scenario.script:
         if isinstance(item, Action):
-            now.update({r: snaps_one(s) for r, s in item.states.items()})
-            timeline.append(ObservedAction(item.actor, item.verb, "", dict(now)))
+            now.update({r: snaps_one(r, s) for r, s in item.states.items()})
+            timeline.append(ObservedAction(item.actor, item.verb, item.result or "", dict(now)))
             continue
         if not isinstance(item, DocumentedSegment):
             continue
         # The sender moves before its segment leaves, the receiver once it has processed it.
-        now.update({r: snaps_one(s) for r, s in item.states.items() if r == item.sender})
+        now.update({r: snaps_one(r, s) for r, s in item.states.items() if r == item.sender})
         before = dict(now)
-        now.update({r: snaps_one(s) for r, s in item.states.items() if r != item.sender})
+        now.update({r: snaps_one(r, s) for r, s in item.states.items() if r != item.sender})
         n = len(timeline) + 1
         clock += item.after.seconds if item.after else 0.001
         timeline.append(
@@ -148,7 +157,3 @@ def as_documented(scenario: Scenario) -> list[Observation]:
             )
         )
     return timeline
-
-
-def snaps_one(state: TcpState) -> StateSnapshot:
-    return StateSnapshot(state, TIME_WAIT_TIMER if state is TcpState.TIME_WAIT else "")

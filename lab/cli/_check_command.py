@@ -9,10 +9,17 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from lab._check import CheckInterrupted, CheckPlan, CheckResult, plan_check, run_plan
+from lab._check import (
+    MAX_JOBS,
+    CheckInterrupted,
+    CheckPlan,
+    CheckResult,
+    plan_check,
+    run_plan,
+)
 from lab._errors import LabError
 from lab.cli._outputs import STDOUT, OutputFile, PcapFolder
-from lab.cli._parser import EXIT_INTERRUPTED, UsageError, add_verb, family
+from lab.cli._parser import EXIT_INTERRUPTED, UsageError, add_verb, family, jobs
 from lab.cli._progress import CheckProgress
 from lab.kernel._privileges import ensure_privileges
 from lab.tcp._report import render_scenario_list
@@ -90,6 +97,7 @@ def _run(plan: CheckPlan, pcaps: PcapFolder, args: argparse.Namespace) -> CheckR
                 wait_timers=args.wait_timers,
                 stepping=not args.no_stepping,
                 progress=progress,
+                jobs=args.jobs,
             )
     except CheckInterrupted as interrupted:
         return interrupted.result
@@ -200,6 +208,15 @@ def add_check(sub: Any) -> None:
         "--strict-flags", action="store_true", help="extra flags on a segment fail the step"
     )
     p.add_argument("--wait-timers", action="store_true", help="wait TIME-WAIT out for real (60 s)")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=jobs,
+        metavar="N",
+        help="run up to N scenario runs side by side, each in its own lab (default: "
+        f"two per CPU, at most {MAX_JOBS}; 1: one after another); with --wait-timers, runs "
+        "that wait out a timer do not count, so the waits overlap",
+    )
     shown = p.add_mutually_exclusive_group()
     shown.add_argument(
         "-q",

@@ -112,6 +112,7 @@ def _explain(notes: list[str], found_in: set[str], *, brief: bool) -> int:
             print(f"{note.source}: {note.title or 'a note'}")
             titles = {d.first: d.scenario.title for d in note.diagrams}
             titles |= {t.first: " | ".join(t.header) for t in note.tables}
+            titles |= {m.first: m.title for m in note.state_diagrams}
             for first, _, label in note.blocks:  # in the note's order, as pytest's items
                 print(f"  {label}: {titles[first]}")
         else:
@@ -156,6 +157,7 @@ def _run(
                         strict_flags=args.strict_flags,
                         wait_timers=args.wait_timers,
                         progress=progress,
+                        jobs=args.jobs,
                     )
                 )
     except NoteInterrupted as interrupted:

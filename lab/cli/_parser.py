@@ -42,3 +42,17 @@ def family(text: str) -> Family:
         return Family.parse(int(text) if text.isdigit() else text)
     except UnknownNameError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def jobs(text: str) -> int:
+    """An argparse type: how many runs side by side, a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of runs at once; give a whole number of at least 1 "
+            "(1: one run at a time)"
+        )
+    return value

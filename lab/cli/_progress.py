@@ -2,14 +2,17 @@
 
 Two things, independent of each other:
 
-* a live display (the run under way, a bar of the runs done and how many
-  failed, and under ``--wait-timers`` a countdown of the kernel's timer),
+* a live display (the runs under way, a bar of the runs done and how many
+  failed, and under ``--wait-timers`` a countdown of the kernel's timer, or
+  of the last of the timers when several runs wait side by side),
   drawn by rich only when standard output and standard error are both
   terminals and ``--quiet`` is not given: never into a pipe, a file or a CI
   log. It is erased when the check ends, before the report is printed;
 * with ``--verbose``, one plain line per event (each run as it starts and
   ends, with its verdict, and every 10 s of a timer wait), terminal or not:
-  what a CI log needs.
+  what a CI log needs. Runs side by side interleave their lines, whole
+  lines each naming its run (``[3/34] close (IPv4) ok in 0.05 s``): every
+  event reaches this callback in the check's calling thread.
 
 ``NO_COLOR`` is honoured (rich reads it): the display keeps its shape, without colour.
 """
@@ -23,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from lab._check import CheckEvent, CheckStarted, RunFinished, RunStarted, TimerWaiting
+from lab.stepping._runner import TimerWait
 
 LOG_EVERY = 10.0
 """Seconds between two log lines of one timer wait."""
@@ -52,7 +56,13 @@ class CheckProgress:
         self._runs: TaskID | None = None
         self._timer: TaskID | None = None
         self._failed = 0
-        self._logged_wait = -1
+        self._done = 0
+        self._under_way: dict[int, str] = {}
+        """Run number -> label, for the runs started and not finished (several side by side)."""
+        self._waits: dict[int, TimerWait] = {}
+        """Run number -> how its timer wait stands, for the runs waiting out a timer."""
+        self._logged_waits: dict[int, int] = {}
+        """Run number -> the last `LOG_EVERY` step of its wait that got a log line."""
 
     @classmethod
     def on_stderr(cls, *, quiet: bool = False, verbose: bool = False) -> CheckProgress:
@@ -93,44 +103,75 @@ class CheckProgress:
 
     def _worth_a_line(self, event: CheckEvent) -> bool:
         """Every event, except timer waits: one line per `LOG_EVERY` seconds of each."""
-        if isinstance(event, RunStarted):
-            self._logged_wait = -1
         if not isinstance(event, TimerWaiting):
             return True
         step = int(event.wait.waited // LOG_EVERY)
-        if step == self._logged_wait:
+        if self._logged_waits.get(event.run.n) == step:
             return False
-        self._logged_wait = step
+        self._logged_waits[event.run.n] = step
         return True
 
     def _show(self, display: Progress, event: CheckEvent) -> None:
         match event:
             case CheckStarted(plan=plan):
                 self._runs = display.add_task("starting", total=len(plan.runs), count="")
-                self._count(display, self._runs, 0, len(plan.runs))
+                self._count(display, self._runs, len(plan.runs))
             case RunStarted(run=run) if self._runs is not None:
-                display.update(self._runs, description=run.label)
+                self._under_way[run.n] = run.label
+                display.update(self._runs, description=self._describe_runs())
             case TimerWaiting(run=run, wait=wait):
-                left = "" if wait.left is None else f"{wait.left:.0f} s left"
-                total = wait.limit if wait.left is None else wait.waited + wait.left
-                if self._timer is None:
-                    self._timer = display.add_task("", total=total, count="")
-                display.update(
-                    self._timer,
-                    description=f"  {wait.role} in {wait.state} until its timer fires",
-                    completed=wait.waited,
-                    total=max(total, wait.waited),
-                    count=left,
-                )
+                self._waits[run.n] = wait
+                self._show_waits(display)
             case RunFinished(run=run, check=check) if self._runs is not None:
-                if self._timer is not None:
-                    display.remove_task(self._timer)
-                    self._timer = None
+                self._under_way.pop(run.n, None)
+                self._waits.pop(run.n, None)
+                self._show_waits(display)
                 self._failed += not check.ok
+                self._done += 1
+                display.update(self._runs, description=self._describe_runs())
                 display.advance(self._runs)
-                self._count(display, self._runs, run.n, run.total)
+                self._count(display, self._runs, run.total)
 
-    def _count(self, display: Progress, runs: TaskID, done: int, total: int) -> None:
+    def _describe_runs(self) -> str:
+        """The runs under way: ``open (IPv4)``, or ``open (IPv4) and 3 more`` side by side."""
+        labels = list(self._under_way.values())
+        if not labels:
+            return "finishing"
+        more = f" and {len(labels) - 1} more" if len(labels) > 1 else ""
+        return labels[0] + more
+
+    def _show_waits(self, display: Progress) -> None:
+        """One line for the timers waited out: the run's, or how many runs wait, and the
+        countdown of the one that ends last."""
+        if not self._waits:
+            if self._timer is not None:
+                display.remove_task(self._timer)
+                self._timer = None
+            return
+        last = max(self._waits.values(), key=_ends_in)
+        left = "" if last.left is None else f"{last.left:.0f} s left"
+        total = last.limit if last.left is None else last.waited + last.left
+        if len(self._waits) == 1:
+            description = f"  {last.role} in {last.state} until its timer fires"
+        else:
+            states = ", ".join(sorted({str(w.state) for w in self._waits.values()}))
+            description = f"  {len(self._waits)} runs wait for their timers to end {states}"
+        if self._timer is None:
+            self._timer = display.add_task("", total=total, count="")
+        display.update(
+            self._timer,
+            description=description,
+            completed=last.waited,
+            total=max(total, last.waited),
+            count=left,
+        )
+
+    def _count(self, display: Progress, runs: TaskID, total: int) -> None:
         """``3/12 runs, 1 failed`` beside the bar."""
         failed = f", {self._failed} failed" if self._failed else ""
-        display.update(runs, count=f"{done}/{total} runs{failed}")
+        display.update(runs, count=f"{self._done}/{total} runs{failed}")
+
+
+def _ends_in(wait: TimerWait) -> float:
+    """Seconds until the wait ends: the kernel's countdown, else what the limit leaves."""
+    return wait.limit - wait.waited if wait.left is None else wait.left

@@ -29,10 +29,13 @@ from lab.tcp._spec import NO_FLAGS, NumberClaim
 __all__ = [
     "EVERY_END_WORDS",
     "ROLE_WORDS",
+    "FlagGroup",
     "MessageReading",
     "NoteReading",
     "StateMention",
     "find_states",
+    "flag_groups",
+    "marks_time",
     "read_flag_cell",
     "read_message",
     "read_note_text",
@@ -223,7 +226,8 @@ def _state_at(
         start, end = chosen[0].start(), chosen[-1].end()
         written = text[start:end]
         state = _lookup(written)
-        called = text[end : end + 1] == "("  # listen(), close(): calls, not states
+        # listen(), close(): calls, not states; TIME_WAIT(2MSL) is a state and a remark
+        called = text[end : end + 1] == "(" and not any(c in written for c in "-_")
         if state is not None and not called and _reads_as_state(written, whole):
             return StateMention(state, written, start, end), count
     token = tokens[index]
@@ -399,31 +403,63 @@ def _number(found: re.Match[str]) -> NumberClaim:
     return NumberClaim(found["symbol"], offset, written)
 
 
-def _flags_in(text: str) -> TcpFlag:
-    """Flag names in `text`: groups outside parentheses first, and none that are answered.
+@dataclass(frozen=True)
+class FlagGroup:
+    """Flag names written together (``SYN+ACK``, ``SYN, ACK``, ``SYN and ACK``), and where."""
 
-    ``ACK (for the FIN)`` and ``ACK for FIN`` are an ACK; ``연결 요청 (SYN)`` is a SYN.
-    """
+    flags: TcpFlag
+    start: int
+    end: int
+    referenced: bool
+    """Named as the segment answered, not the one sent: ``ACK of SYN``, ``FIN에 대한 ACK``."""
+    parenthesized: bool
+    """Inside parentheses: ``연결 요청 (SYN)``."""
+
+
+def flag_groups(text: str) -> list[FlagGroup]:
+    """The groups of flag names in `text`, in order, each with whether it is only referenced."""
     groups: list[list[re.Match[str]]] = []
     for found in _FLAG.finditer(text):
         if groups and _JOINER.match(text[groups[-1][-1].end() : found.start()]):
             groups[-1].append(found)
         else:
             groups.append([found])
-    outside, inside = NO_FLAGS, NO_FLAGS
+    read = []
     for group in groups:
         first, last = group[0], group[-1]
-        if _REFERENCE_BEFORE.search(text[: first.start()]) or _REFERENCE_AFTER.match(
-            text[last.end() :]
-        ):
-            continue
         flags = NO_FLAGS
         for found in group:
             flags |= _FLAG_WORDS[found[0].upper()]
-        if _in_parentheses(text, first.start()):
-            inside |= flags
+        referenced = bool(
+            _REFERENCE_BEFORE.search(text[: first.start()])
+            or _REFERENCE_AFTER.match(text[last.end() :])
+        )
+        read.append(
+            FlagGroup(
+                flags, first.start(), last.end(), referenced, _in_parentheses(text, first.start())
+            )
+        )
+    return read
+
+
+def marks_time(text: str) -> bool:
+    """Whether `text` says time passes: ``2MSL``, ``60s``, ``timeout``, ``타임아웃``, ``超时``."""
+    return bool(_TIMER.search(text))
+
+
+def _flags_in(text: str) -> TcpFlag:
+    """Flag names in `text`: groups outside parentheses first, and none that are answered.
+
+    ``ACK (for the FIN)`` and ``ACK for FIN`` are an ACK; ``연결 요청 (SYN)`` is a SYN.
+    """
+    outside, inside = NO_FLAGS, NO_FLAGS
+    for group in flag_groups(text):
+        if group.referenced:
+            continue
+        if group.parenthesized:
+            inside |= group.flags
         else:
-            outside |= flags
+            outside |= group.flags
     return outside or inside
 
 

@@ -8,9 +8,11 @@ Each mermaid sequence diagram that shows TCP segments becomes a scenario
 (`_diagram`); each table of states or flags becomes claims (`_table`), checked
 against the run of the nearest diagram above it (else below), or against a
 whole connection when that diagram shows no open and the table names opening
-states (a summary below the last diagram). Everything else
-is skipped with its reason, and whatever was read with doubt is a warning at
-its line. Pure: no kernel access.
+states (a summary below the last diagram); each state machine (a mermaid
+stateDiagram, or a flowchart whose nodes are TCP states) becomes a claim per
+arrow (`_state_machine`), judged against the edges the kernel takes. Everything
+else is skipped with its reason, and whatever was read with doubt is a warning
+at its line. Pure: no kernel access.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from lab.notes._diagram import compile_diagram
 from lab.notes._file import read_note_file
 from lab.notes._markdown import Fence, Markdown, read_markdown
 from lab.notes._mermaid import SEQUENCE, read_sequence_diagram
-from lab.notes._note import Note, NoteDiagram, NoteTable, NoteWarning, Skipped
+from lab.notes._mermaid_graph import FLOWCHARTS, STATE_DIAGRAMS, read_graph
+from lab.notes._note import Note, NoteDiagram, NoteStateDiagram, NoteTable, NoteWarning, Skipped
+from lab.notes._state_machine import compile_state_machine
 from lab.notes._table import compile_table
 from lab.tcp._names import Role, TcpState
 from lab.tcp._spec import Source, StateClaim
@@ -53,8 +57,8 @@ _OTHER_DIAGRAMS: Final[dict[str, str]] = {
     "txt": f"a text figure (ASCII art, as in RFC 793): lab cannot read its columns; {_REDRAW}",
 }
 _STATE_MACHINE: Final = (
-    "a mermaid {kind} of TCP states: it draws the transitions that exist, not one "
-    "connection's segments in order, so there is no run to check"
+    "a mermaid {kind} naming TCP, but no arrow from one TCP state to another, so there is "
+    "no transition to judge; draw them as CLOSED --> LISTEN : listen"
 )
 _FLAG_WORD: Final = re.compile(r"(?<![A-Za-z])(?:SYN|FIN|RST)(?![A-Za-z])")
 
@@ -77,11 +81,14 @@ def read_note(text: str, source: str = "<string>") -> Note:
     markdown = read_markdown(text)
     warnings: list[NoteWarning] = []
     diagrams: list[NoteDiagram] = []
+    machines: list[NoteStateDiagram] = []
     skipped: list[Skipped] = []
     for fence in markdown.fences:
         compiled = _fence(fence, markdown, warnings)
         if isinstance(compiled, NoteDiagram):
             diagrams.append(compiled)
+        elif isinstance(compiled, NoteStateDiagram):
+            machines.append(compiled)
         else:
             skipped.append(compiled)
     tables: list[NoteTable] = []
@@ -105,11 +112,14 @@ def read_note(text: str, source: str = "<string>") -> Note:
         skipped=tuple(sorted(skipped, key=lambda s: s.first)),
         warnings=tuple(sorted(warnings, key=lambda w: w.line)),
         spellings=_spellings(diagrams, tables),
+        state_diagrams=tuple(machines),
     )
 
 
-def _fence(fence: Fence, markdown: Markdown, warnings: list[NoteWarning]) -> NoteDiagram | Skipped:
-    """A fenced block as a diagram, or why it is skipped."""
+def _fence(
+    fence: Fence, markdown: Markdown, warnings: list[NoteWarning]
+) -> NoteDiagram | NoteStateDiagram | Skipped:
+    """A fenced block as a diagram or a state machine, or why it is skipped."""
     first_line = next((line.text.strip() for line in fence.lines if line.text.strip()), "")
     if fence.language not in _MERMAID_LANGUAGES and not first_line.startswith(SEQUENCE):
         language = fence.language or "no language"
@@ -123,6 +133,10 @@ def _fence(fence: Fence, markdown: Markdown, warnings: list[NoteWarning]) -> Not
             "not a mermaid diagram; lab reads mermaid sequence diagrams and tables",
         )
     diagram = read_sequence_diagram(fence.lines)
+    if diagram.kind.lower() in STATE_DIAGRAMS | FLOWCHARTS:
+        machine = compile_state_machine(read_graph(fence.lines), fence, markdown, warnings)
+        if machine is not None:
+            return machine
     if diagram.kind != SEQUENCE:
         what = f"a mermaid {diagram.kind}" if diagram.kind else "an empty mermaid block"
         if diagram.kind and diagram.kind.startswith("stateDiagram") and _names_tcp(fence):

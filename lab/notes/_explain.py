@@ -4,8 +4,9 @@
 
 For each diagram: its roles and why, the setup, then the script line by line
 (the note's line, what it claims or why it is unchecked; inferred actions
-without a line); for each table, the claims of its rows; then what was skipped
-and why, and the warnings. Pure: no kernel access.
+without a line); for each table, the claims of its rows; for each state
+machine, each arrow with how its label was read; then what was skipped and
+why, and the warnings. Pure: no kernel access.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 from typing import Final
 
 from lab.notes._diagram import ACTION_RULES
-from lab.notes._note import Note, NoteDiagram, NoteTable
+from lab.notes._note import Note, NoteDiagram, NoteStateDiagram, NoteTable
+from lab.tcp._edge_claims import EdgeClaim, LabelPart, PartKind
 from lab.tcp._spec import (
     Action,
     DocumentedSegment,
@@ -47,6 +49,8 @@ def explain(note: Note) -> str:
         out += _diagram(diagram)
     for table in note.tables:
         out += _table(table)
+    for machine in note.state_diagrams:
+        out += _machine(machine)
     if note.skipped:
         out.append("skipped:")
         out += [f"{_INDENT}{skipped}" for skipped in note.skipped]
@@ -56,6 +60,9 @@ def explain(note: Note) -> str:
     if note.diagrams:
         out.append("how actions are inferred:")
         out += [f"{_INDENT}{shows}: {runs}" for shows, runs in ACTION_RULES]
+    if note.state_diagrams:
+        out.append("how a state machine's arrows are judged:")
+        out += [f"{_INDENT}{rule}" for rule in LABEL_RULES]
     return "\n".join(out)
 
 
@@ -122,3 +129,57 @@ def _table(table: NoteTable) -> list[str]:
         if row.unchecked:
             out.append(f"{_INDENT}L{row.source.line:<{_LINE_WIDTH - 1}}unchecked: {row.unchecked}")
     return out
+
+
+LABEL_RULES: Final = (
+    "each arrow claims the kernel goes from one state to the other, on what its label names "
+    "(nothing more when lab reads nothing in it)",
+    "a label is RFC 793's 'event / action' (a line break is a slash too): a flag with no verb "
+    "is sent or received before the slash, sent in answer after it",
+    "verbs of sending and receiving are read in several languages (send, snd, rcv, recv, "
+    "发送, 收到, 발송, 수신, 送信, 受信, enviar, recibir, senden, empfangen, envoyer, recevoir)",
+    "calls: listen or passive open, connect or active open, close, abort; timers: timeout, "
+    "2MSL, or a duration (30 s, 1 min), which TIME-WAIT's timer as ss shows it must match",
+    "the edges are judged against the edges the runs took (the note's diagrams and lab's own "
+    "scenarios that take them, in both families): ok when one took it on that kind of event",
+)
+"""How the arrows of a state machine are read and judged, for explain."""
+
+
+def _machine(machine: NoteStateDiagram) -> list[str]:
+    out = [
+        f"state machine (lines {machine.first}-{machine.last}): {machine.title}, each arrow "
+        "judged against the edges the kernel takes"
+    ]
+    out += [
+        f"{_INDENT}L{edge.source.line:<{_LINE_WIDTH - 1}}{_edge(edge)}" for edge in machine.edges
+    ]
+    return out
+
+
+def _edge(edge: EdgeClaim) -> str:
+    """One arrow: its states, and each part of its label as read (or why it is unchecked)."""
+    if edge.unchecked is not None:
+        return f"unchecked: {edge.source.text.strip()!r}: {edge.unchecked}"
+    pair = f"{edge.before or '[*]'} → {edge.after or '[*]'}"
+    if edge.before is None or edge.after is None:
+        return f"{pair}: a start or end marker ([*]); a connection starts and ends CLOSED"
+    if edge.parts:
+        return f"{pair}: " + "; ".join(f"{p.written!r} = {_part(p)}" for p in edge.parts)
+    if edge.label:
+        return f"{pair}: label {edge.label!r} names nothing lab reads: the change of state alone"
+    return f"{pair}: no label: the change of state alone"
+
+
+def _part(part: LabelPart) -> str:
+    """What one part of a label was read as, in words."""
+    if part.kind is PartKind.ACTION:
+        return f"the application {part.verb}"
+    if part.kind is PartKind.TIMER:
+        if part.seconds is not None:
+            return f"a timer of {part.seconds:g} s"
+        return "a timer"
+    if part.kind is PartKind.SEGMENT:
+        return f"{part.flags.label}, sent or received"
+    done = "received" if part.kind is PartKind.RECEIVED else "sent"
+    return f"{part.flags.label} {done}{' in answer' if part.answer else ''}"

@@ -336,12 +336,12 @@ def _statements(lines: Iterable[Line]) -> Iterator[tuple[str, int]]:
             yield stripped, line.number
             continue
         seen_any = True
-        for part in _split_statements(stripped):
+        for part in split_statements(stripped):
             if part.strip():
                 yield part.strip(), line.number
 
 
-def _split_statements(text: str) -> list[str]:
+def split_statements(text: str) -> list[str]:
     """`text` cut at each bare ``;`` (not the one ending ``&gt;`` or ``#59;``)."""
     parts: list[str] = []
     start = 0

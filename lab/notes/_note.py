@@ -4,6 +4,7 @@
     note.scenarios              # (Scenario("L12-25", ...), Scenario("L36-52", ...))
     note.diagrams[0].names      # {Role.CLIENT: "Alice", Role.SERVER: "Bob"}
     note.tables[0].orders       # (OrderClaim(Role.CLIENT, ((SYN-SENT, Source(29, ...)), ...)), ...)
+    note.state_diagrams[0].edges  # (EdgeClaim(Source(40, ...), CLOSED, LISTEN, ...), ...)
     note.warnings               # (NoteWarning(19, "'SYN_SEND' is not a TCP state; ..."), ...)
 
 Every claim carries the `Source` of its line; nothing here runs anything.
@@ -15,10 +16,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lab.tcp._edge_claims import EdgeClaim
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._spec import NO_FLAGS, FlagClaim, OrderClaim, Scenario, Source
 
-__all__ = ["Note", "NoteDiagram", "NoteTable", "NoteWarning", "Skipped", "TableRow"]
+__all__ = [
+    "Note",
+    "NoteDiagram",
+    "NoteStateDiagram",
+    "NoteTable",
+    "NoteWarning",
+    "Skipped",
+    "TableRow",
+]
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,30 @@ class NoteTable:
 
 
 @dataclass(frozen=True)
+class NoteStateDiagram:
+    """A state machine of TCP states (a mermaid stateDiagram, or a flowchart of states): the
+    transitions it draws, each a claim at its line."""
+
+    first: int
+    last: int
+    kind: str
+    """The diagram as mermaid names it: ``stateDiagram-v2``, ``flowchart``, ``graph``."""
+    edges: tuple[EdgeClaim, ...]
+    """Every arrow, in line order (an arrow between two TCP states, or why it is unchecked)."""
+
+    @property
+    def label(self) -> str:
+        """``L12-25 state diagram``: its lines and what it is, as a test id."""
+        return f"L{self.first}-{self.last} state diagram"
+
+    @property
+    def title(self) -> str:
+        """``a stateDiagram-v2 of 12 arrows``: what it is, in words."""
+        arrows = len(self.edges)
+        return f"a {self.kind} of {arrows} arrow{'' if arrows == 1 else 's'}"
+
+
+@dataclass(frozen=True)
 class Note:
     """Everything lab read from a note, in file order."""
 
@@ -116,6 +150,8 @@ class Note:
     warnings: tuple[NoteWarning, ...]
     spellings: Mapping[TcpState, str] = field(default_factory=dict, hash=False)
     """Each state as the note first writes it (``FIN_WAIT1``), for output in its own spelling."""
+    state_diagrams: tuple[NoteStateDiagram, ...] = ()
+    """Its state machines (mermaid stateDiagram, flowcharts of states), edge by edge."""
 
     @property
     def scenarios(self) -> tuple[Scenario, ...]:
@@ -124,10 +160,12 @@ class Note:
 
     @property
     def blocks(self) -> list[tuple[int, int, str]]:
-        """Each diagram and table as (first line, last line, label), in file order:
-        ``(12, 25, "L12-25 open")``, ``(27, 32, "L27-32 table")``; pytest's items."""
+        """Each diagram, table and state machine as (first line, last line, label), in file
+        order: ``(12, 25, "L12-25 open")``, ``(27, 32, "L27-32 table")``,
+        ``(40, 58, "L40-58 state diagram")``; pytest's items."""
         blocks = [(d.first, d.last, d.label) for d in self.diagrams]
         blocks += [(t.first, t.last, f"L{t.first}-{t.last} table") for t in self.tables]
+        blocks += [(s.first, s.last, s.label) for s in self.state_diagrams]
         return sorted(blocks)
 
     @property
@@ -137,6 +175,11 @@ class Note:
 
     @property
     def has_claims(self) -> bool:
-        """Whether the note claims something lab can check: a diagram, or a table of states
-        or flags (`is_tcp` also counts TCP blocks lab cannot check)."""
-        return bool(self.diagrams or self.tables)
+        """Whether the note claims something lab can check: a diagram, a table of states or
+        flags, or a state machine (`is_tcp` also counts TCP blocks lab cannot check)."""
+        return bool(self.diagrams or self.tables or self.state_diagrams)
+
+    @property
+    def edges(self) -> tuple[EdgeClaim, ...]:
+        """Every transition its state machines draw, in line order."""
+        return tuple(edge for machine in self.state_diagrams for edge in machine.edges)

@@ -2,7 +2,8 @@
 
     print(render_note_report(note, claims, header="kernel: Linux 6.1 ..."))
 
-One row per line of the note that claims something: its number, the verdict
+One row per line of the note that claims something (a diagram's message or
+note, a table's row, a state machine's arrow): its number, the verdict
 (the worst of its claims over both families), the line as written, what lab
 read it as (with the note's participant names) and what the kernel did, once
 when both families agree and per family when they differ. A failure, a timer
@@ -18,7 +19,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from lab.notes._note import Note, NoteDiagram, NoteTable
+from lab.notes._note import Note, NoteDiagram, NoteStateDiagram, NoteTable
 from lab.tcp._claims import VERDICTS, ClaimVerdict, line_verdicts, worst
 from lab.tcp._names import Role
 
@@ -55,6 +56,7 @@ def render_note_report(
         for d in note.diagrams
     ]
     blocks += [(t.first, t.last, _table_heading(t, note), _names_of(t, note)) for t in note.tables]
+    blocks += [(m.first, m.last, _machine_heading(m), {}) for m in note.state_diagrams]
     blocks.sort()
     if only is not None:
         blocks = [b for b in blocks if only[0] <= b[0] and b[1] <= only[1]]
@@ -115,6 +117,13 @@ def _table_heading(table: NoteTable, note: Note) -> str:
     if table.flags:
         judged += ", flags checked against every run"
     return f"lines {table.first}-{table.last}, table ({' | '.join(table.header)}){judged}"
+
+
+def _machine_heading(machine: NoteStateDiagram) -> str:
+    return (
+        f"lines {machine.first}-{machine.last}, state diagram ({machine.kind}): each arrow "
+        "judged against the edges the kernel took in the runs"
+    )
 
 
 def _names_of(table: NoteTable, note: Note) -> Mapping[Role, str]:

@@ -105,8 +105,9 @@ plugin's ``--lab-capture`` keeps for failed tests).
 from lab.stepping._capture import tcp_flags_in_pcap
 from lab.stepping._lab_capture import LabCapture
 from lab.stepping._observer import Observer
-from lab.stepping._runner import VERBS, ScenarioRun, ScenarioSockets, TimerWait, run_scenario
+from lab.stepping._runner import ScenarioRun, TimerWait, run_scenario
 from lab.stepping._segment import Connection, ConnectionTracker, Segment
+from lab.stepping._sockets import VERBS, ScenarioSockets
 from lab.stepping._stepper import HeldSegment, Stepper
 
 __all__ = [

@@ -154,6 +154,17 @@ class Capture:
         self._sock.close()
 
 
+def import_pcap_writer() -> None:
+    """Import what `write_pcap` needs now, in this thread (~0.1 s).
+
+    For a program about to write pcaps from several threads: scapy's modules
+    import each other, and two threads importing them at once may see one half
+    initialised.
+    """
+    importlib.import_module("scapy.data")
+    importlib.import_module("scapy.utils")
+
+
 def write_pcap(path: Path, frames: Iterable[Frame]) -> int:
     """Write Ethernet `frames` to `path` as pcap, with their timestamps; returns how many.
 

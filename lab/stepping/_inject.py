@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from ipaddress import ip_address
 from typing import TYPE_CHECKING, Final
 
 from lab._addresses import SocketAddress
@@ -31,7 +32,15 @@ from lab.tcp._spec import DocumentedSegment
 if TYPE_CHECKING:
     from lab.stepping._stepper import HeldSegment, Stepper
 
-__all__ = ["NO_CONNECTION_SEQ", "STRAY_PORT", "RawSender", "craft", "inject", "numbers"]
+__all__ = [
+    "NO_CONNECTION_SEQ",
+    "STRAY_PORT",
+    "RawSender",
+    "craft",
+    "inject",
+    "numbers",
+    "stray_ends",
+]
 
 SPACE: Final = 1 << 32
 WINDOW: Final = 1024
@@ -42,6 +51,13 @@ PAYLOAD_BYTE: Final = b"x"
 STRAY_PORT: Final = 40_000
 """The client's port for a segment injected before any connection: none of its sockets uses it
 (Linux picks ephemeral ports from 32768 up, at random, and a scenario opens at most one)."""
+
+
+def stray_ends(address: Callable[[Role], str], port: int) -> dict[Role, SocketAddress]:
+    """Each role's address and port for a segment injected before any connection: the
+    server's `port`, and on the client `STRAY_PORT`, which no socket of a scenario uses."""
+    ports = {Role.CLIENT: STRAY_PORT, Role.SERVER: port}
+    return {role: (ip_address(address(role)), ports[role]) for role in Role}
 
 
 def inject(

@@ -14,33 +14,27 @@ end (`ending`), and after --wait-timers has waited out the timers (`final`).
 
 from __future__ import annotations
 
-import errno
-import socket
-import struct
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Final
 
-from lab._addresses import Family, SocketAddress
+from lab._addresses import Family
 from lab._errors import SteppingError
 from lab.kernel._lab import Lab
-from lab.stepping._inject import STRAY_PORT, inject
+from lab.stepping._inject import inject, stray_ends
 from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
+from lab.stepping._sockets import VERBS, ScenarioSockets
 from lab.stepping._stepper import HeldSegment, Stepper
 from lab.tcp._names import Role, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
 from lab.tcp._record import RunRecord, initial_sequence_numbers
 from lab.tcp._spec import Action, DocumentedSegment, Scenario
 
-DATA = b"hello"
-URGENT = b"!"
-MAX_DATA = 1400
-"""The most bytes one "sends data" sends: what one segment carries over IPv4 and IPv6 on the
-lab's links (MTU 1500, timestamps on), so that a documented len=100 stays one segment."""
+__all__ = ["VERBS", "ScenarioRun", "TimerWait", "run_scenario"]  # VERBS: what lab._check asks
+
 TIME_WAIT_LIMIT = 75.0
 """Seconds --wait-timers waits for TIME-WAIT to end (Linux holds it a fixed 60 s)."""
 SEGMENT_TIMEOUT = 1.0
@@ -55,191 +49,13 @@ Long enough for a delayed ACK at its usual 40 ms, short enough that the held seg
 not retransmitted (Linux's RTO is at least 200 ms): after it, the other end's goes first."""
 _COARSE_CLOCK: Final = 6
 """CLOCK_MONOTONIC_COARSE (Linux), which the time module does not name: kernel ticks."""
-TWO_SEGMENTS = 2000
-"""Bytes "sends two segments" writes at once: more than one segment (at most 1448 bytes over
-IPv4, 1428 over IPv6, timestamps on) and less than two."""
-READ_SIZE = 65536
-"""Bytes asked for by each read of "reads data" (it reads until nothing is left)."""
+SHORT_TIMER: Final = 3.0
+"""Seconds of a timer every run waits out, --wait-timers or not: a timer a scenario shortens
+with a sysctl (an orphaned FIN-WAIT-2 with ``tcp_fin_timeout: 1``) is shown, not skipped."""
 SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
 """Kernel timers (as ``ss -o`` names them) that end their state on their own, with no
 segment: TIME-WAIT's, and an orphaned FIN-WAIT-2's (a closed socket waiting for its
 peer's FIN, ``net.ipv4.tcp_fin_timeout``). --wait-timers waits these out."""
-
-
-@dataclass
-class ScenarioSockets:
-    """The sockets of one scenario: the server's listener and both ends of the connection."""
-
-    lab: Lab
-    hosts: Mapping[Role, str]
-    """The lab host that plays each role."""
-    family: Family
-    port: int
-    listener: socket.socket | None = None
-    conn: dict[Role, socket.socket] = field(default_factory=dict)
-
-    def address(self, role: Role) -> str:
-        return self.lab[self.hosts[role]].address(self.family.version)
-
-    def stray_ends(self) -> dict[Role, SocketAddress]:
-        """Each role's address and port for a segment injected before any connection:
-        the server's port, and on the client a port no socket of the scenario uses."""
-        ports = {Role.CLIENT: STRAY_PORT, Role.SERVER: self.port}
-        return {role: (ip_address(self.address(role)), ports[role]) for role in Role}
-
-    def close(self) -> None:
-        for sock in [*self.conn.values(), *([self.listener] if self.listener else [])]:
-            sock.close()
-        self.conn.clear()
-        self.listener = None
-
-    def perform(self, action: Action) -> Callable[[], str]:
-        """A call that does `action` and says what came of it (``connected``, ``ECONNREFUSED``)."""
-        verb = VERBS.get(action.verb)
-        if verb is None:
-            raise SteppingError(
-                f"the runner cannot perform {action.verb!r}; it knows: {', '.join(VERBS)}"
-            )
-
-        def call() -> str:
-            try:
-                if action.size is not None and action.verb == "sends data":
-                    return self.sends_data(action.actor, action.size)
-                return verb(self, action.actor)
-            except OSError as error:
-                return errno.errorcode.get(error.errno or 0, str(error))
-
-        return call
-
-    # --- the action vocabulary of tables.yaml, one method per verb (see VERBS) --------
-
-    def listens(self, role: Role) -> str:
-        sock = self.lab[self.hosts[role]].open_socket(self.family.af)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.address(role), self.port))
-        sock.listen(8)
-        self.listener = sock
-        return f"listening on port {self.port}"
-
-    def connects_its_listener(self, role: Role) -> str:
-        """connect() on the role's listening socket (RFC 9293's LISTEN → SYN-SENT on a send):
-        Linux refuses it; the result is the errno, and no SYN leaves."""
-        if self.listener is None:
-            raise SteppingError(
-                f"{role} connects its listener, but it has none: add '{role} listens' before it"
-            )
-        code = self.listener.connect_ex((self.address(role.peer), self.port))
-        return errno.errorcode.get(code, str(code)) if code else "connected"
-
-    def _connect(self, role: Role, port: int) -> str:
-        sock = self.lab[self.hosts[role]].open_socket(self.family.af)
-        sock.setblocking(False)
-        self.conn[role] = sock
-        code = sock.connect_ex((self.address(role.peer), port))
-        return errno.errorcode.get(code, str(code)) if code else "connected"
-
-    def connects(self, role: Role) -> str:
-        return self._connect(role, self.port)
-
-    def connects_to_a_closed_port(self, role: Role) -> str:
-        return self._connect(role, self.port + 1)
-
-    def accepts(self, role: Role) -> str:
-        if self.listener is None:
-            raise SteppingError(
-                f"{role} accepts, but nobody listens: add '{role} listens' before it"
-            )
-        self.listener.settimeout(2.0)
-        sock, peer = self.listener.accept()
-        sock.setblocking(False)
-        self.conn[role] = sock
-        return f"accepted {peer[0]} port {peer[1]}"
-
-    def sends_data(self, role: Role, size: int | None = None) -> str:
-        """Send a few bytes, or `size` (at most `MAX_DATA`, so that they fit one segment)."""
-        data = DATA if size is None else b"x" * min(size, MAX_DATA)
-        return f"sent {self._sock(role).send(data)} bytes"
-
-    def sends_two_segments(self, role: Role) -> str:
-        """One write of `TWO_SEGMENTS` bytes: more than one segment holds on the lab's links,
-        so two leave at once (a full one, then the rest), neither waiting for an ACK."""
-        return f"sent {self._sock(role).send(b'x' * TWO_SEGMENTS)} bytes"
-
-    def sends_urgent_data(self, role: Role) -> str:
-        return f"sent {self._sock(role).send(URGENT, socket.MSG_OOB)} urgent byte"
-
-    def reads_data(self, role: Role) -> str:
-        """Read all that arrived, urgent byte included, so that a later close sends FIN, not RST.
-
-        Urgent data stays out of band (no SO_OOBINLINE: the socket behaves as the kernel's
-        defaults make it), so it is read with MSG_OOB, first: once an ordinary read has
-        passed the urgent byte, the kernel forgets it. An ordinary read skips that byte
-        and frees the buffer that held it, so nothing is left unread either way.
-        """
-        sock = self._sock(role)
-        urgent = _read_urgent(sock)
-        read = 0
-        while True:
-            try:
-                chunk = sock.recv(READ_SIZE, socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                break
-            if not chunk:
-                break  # the peer's FIN: nothing more will come
-            read += len(chunk)
-        said = f"read {read} bytes"
-        return f"{said} and {urgent} urgent byte" if urgent else said
-
-    def closes(self, role: Role) -> str:
-        if role in self.conn:
-            self.conn.pop(role).close()
-        elif self.listener is not None:
-            self.listener.close()
-            self.listener = None
-        return "closed"
-
-    def shuts_down_writing(self, role: Role) -> str:
-        """shutdown(SHUT_WR): a FIN goes, and the socket still reads what the peer sends."""
-        self._sock(role).shutdown(socket.SHUT_WR)
-        return "shut down writing"
-
-    def aborts(self, role: Role) -> str:
-        sock = self._sock(role)
-        del self.conn[role]
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
-        return "closed with SO_LINGER {1, 0}"
-
-    def _sock(self, role: Role) -> socket.socket:
-        try:
-            return self.conn[role]
-        except KeyError:
-            raise SteppingError(f"{role} has no connection yet: connect or accept first") from None
-
-
-def _read_urgent(sock: socket.socket) -> int:
-    """Read the urgent byte if one is waiting (MSG_OOB); how many were read (0 or 1)."""
-    try:
-        return len(sock.recv(1, socket.MSG_OOB | socket.MSG_DONTWAIT))
-    except OSError:  # EINVAL: no urgent byte (or read already); EAGAIN: not arrived yet
-        return 0
-
-
-VERBS: Final[dict[str, Callable[[ScenarioSockets, Role], str]]] = {
-    "listens": ScenarioSockets.listens,
-    "connects": ScenarioSockets.connects,
-    "connects to a closed port": ScenarioSockets.connects_to_a_closed_port,
-    "connects its listener": ScenarioSockets.connects_its_listener,
-    "accepts": ScenarioSockets.accepts,
-    "sends data": ScenarioSockets.sends_data,
-    "sends two segments": ScenarioSockets.sends_two_segments,
-    "sends urgent data": ScenarioSockets.sends_urgent_data,
-    "reads data": ScenarioSockets.reads_data,
-    "closes": ScenarioSockets.closes,
-    "shuts down writing": ScenarioSockets.shuts_down_writing,
-    "aborts": ScenarioSockets.aborts,
-}
-"""Every action verb a scenario may use, and what the runner does for it."""
 
 
 @dataclass(frozen=True)
@@ -351,8 +167,9 @@ def run_scenario(
             timeline += stepper.settle()  # anything the documentation does not list
             ending = final = stepper.states()
             ss: dict[str, str] = {role: stepper.ss(role) for role in Role}
-            if wait_timers:
-                waited = _wait_out_timers(stepper, scenario, ending, on_wait)
+            longest = None if wait_timers else SHORT_TIMER
+            waited = _wait_out_timers(stepper, scenario, ending, on_wait, longest=longest)
+            if waited:
                 final = stepper.states()
     finally:
         sockets.close()
@@ -401,7 +218,8 @@ def _run_script(
             timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
             continue
         if item.inject is not None:
-            held: HeldSegment | None = inject(stepper, sockets.stray_ends(), item)
+            stray = stray_ends(sockets.address, sockets.port)
+            held: HeldSegment | None = inject(stepper, stray, item)
         else:
             held = _next_segment(stepper, item.sender, timeout, skip=item.overtakes)
         if held is None:
@@ -524,9 +342,13 @@ def _wait_out_timers(
     scenario: Scenario,
     ending: Mapping[str, StateSnapshot],
     on_wait: Callable[[TimerWait], None] | None = None,
+    *,
+    longest: float | None = None,
 ) -> dict[str, float]:
     """Wait, for real, until each timed state ends; the seconds each still lasted.
 
+    With `longest`, only the timers whose kernel countdown shows at most that many
+    seconds left are waited for (what every run waits, `SHORT_TIMER`).
     The timed states are those the scenario documents (``timers`` in the tables) and,
     for any other role, a state the script ended in whose kernel timer ends it on its
     own (`SELF_ENDING_TIMERS`: TIME-WAIT, an orphaned FIN-WAIT-2), which then CLOSES.
@@ -540,6 +362,8 @@ def _wait_out_timers(
         for role in Role
         if role not in documented and _ends_on_its_own(snapshot := ending[role])
     ]
+    if longest is not None:
+        timed = [t for t in timed if _short(ending.get(t[0]), t[1], longest)]
     waited: dict[str, float] = {}
     begin = time.monotonic()
     for role, state, then in timed:
@@ -553,6 +377,13 @@ def _wait_out_timers(
             time.sleep(0.25)
         waited[role] = time.monotonic() - begin
     return waited
+
+
+def _short(snapshot: StateSnapshot | None, state: TcpState, longest: float) -> bool:
+    """Whether the role is in `state` with a kernel timer of at most `longest` s left."""
+    if snapshot is None or snapshot.state != state or snapshot.timer_left is None:
+        return False
+    return snapshot.timer_left <= longest
 
 
 def _ends_on_its_own(snapshot: StateSnapshot) -> bool:

@@ -4,6 +4,7 @@
     verdict = judge(spec.scenarios["open"], timeline)     # timeline: what stepping observed
     print(render_scenario(verdict, pcap="open-ipv4.pcap"))
     claims = judge_scenario_claims(record, verdict)       # a note's lines, each judged
+    claims += judge_edges(note_edges, runs, family="IPv4")  # a state machine's arrows
     assert_verdict(verdict)                               # in a test: the same table on failure
 
 No kernel access: the timeline comes from `lab.stepping` (the stepper), or is
@@ -11,6 +12,7 @@ built by hand in tests.
 """
 
 from lab._errors import SpecError
+from lab.tcp._actions import Arguments, SocketOption
 from lab.tcp._assertions import assert_verdict, mismatch_message
 from lab.tcp._claims import (
     VERDICTS,
@@ -26,6 +28,7 @@ from lab.tcp._claims import (
     worst,
 )
 from lab.tcp._coverage import Coverage, CoverageRow, CoverageStatus, coverage
+from lab.tcp._edge_claims import EdgeClaim, LabelPart, PartKind, judge_edges
 from lab.tcp._names import Role, TcpFlag, TcpState, UnknownNameError
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
 from lab.tcp._record import RunRecord
@@ -47,20 +50,25 @@ __all__ = [
     "VERDICTS",
     "Action",
     "ActionStep",
+    "Arguments",
     "ClaimKind",
     "ClaimVerdict",
     "Coverage",
     "CoverageRow",
     "CoverageStatus",
     "DocumentedSegment",
+    "EdgeClaim",
     "FlagDoc",
+    "LabelPart",
     "Observation",
     "ObservedAction",
     "ObservedSegment",
+    "PartKind",
     "Role",
     "RunRecord",
     "Scenario",
     "ScenarioVerdict",
+    "SocketOption",
     "Spec",
     "SpecError",
     "StateSnapshot",
@@ -78,6 +86,7 @@ __all__ = [
     "count_claims",
     "coverage",
     "judge",
+    "judge_edges",
     "judge_flags",
     "judge_orders",
     "judge_scenario_claims",

@@ -45,6 +45,9 @@ The rules, one place for all of them:
   to at the end is ``timer``. A row for every end must hold for each.
 * **Tables of flags** (`FlagClaim`): ``ok`` when some segment of the family's
   runs has the flag.
+* **State machines' arrows** (kind ``edge``) are judged by
+  `lab.tcp._edge_claims.judge_edges`, against the edges of RFC 9293's diagram the
+  runs took; its docstring gives those rules.
 
 Claims are judged per address family: records of several families give a
 verdict per family. Pure: no kernel access.
@@ -91,9 +94,9 @@ __all__ = [
     "worst",
 ]
 
-ClaimKind = Literal["message", "state", "table-row", "flag"]
+ClaimKind = Literal["message", "state", "table-row", "flag", "edge"]
 Verdict = Literal["ok", "fail", "timer", "unchecked"]
-KINDS: Final[tuple[ClaimKind, ...]] = ("message", "state", "table-row", "flag")
+KINDS: Final[tuple[ClaimKind, ...]] = ("message", "state", "table-row", "flag", "edge")
 VERDICTS: Final[tuple[Verdict, ...]] = ("fail", "timer", "ok", "unchecked")
 """The verdicts, worst first: what one line (or a table row for every end) shows when its
 claims got several is the first of them in this order."""

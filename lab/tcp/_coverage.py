@@ -20,11 +20,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lab.tcp._edges import EDGES, UNREACHABLE, Edge, Event
-from lab.tcp._spec import Spec
+from lab.tcp._spec import Deviation, Spec
 from lab.tcp._transitions import edges_shown
 from lab.tcp._verdict import ScenarioVerdict
 
-__all__ = ["NOT_DEMONSTRATED", "Coverage", "CoverageRow", "CoverageStatus", "EdgeRow", "coverage"]
+__all__ = [
+    "NOT_DEMONSTRATED",
+    "Coverage",
+    "CoverageRow",
+    "CoverageStatus",
+    "DeviationRow",
+    "EdgeRow",
+    "coverage",
+]
 
 NOT_DEMONSTRATED = "not demonstrated yet: no scenario run takes it"
 """Why an edge that Linux can take is not shown."""
@@ -84,6 +92,32 @@ class EdgeRow:
 
 
 @dataclass(frozen=True)
+class DeviationRow:
+    """One place where Linux departs from RFC 9293, and the runs of its scenarios."""
+
+    deviation: Deviation
+    agreed: tuple[str, ...]
+    """Runs of its `shown_by` scenarios that agree with the documentation (Linux's behaviour)."""
+    disagreed: tuple[str, ...]
+    """Runs of its scenarios that do not: then the deviation is not shown."""
+
+    @property
+    def shown(self) -> bool:
+        """Whether some run of its scenarios ran, and every one that ran agreed."""
+        return bool(self.agreed) and not self.disagreed
+
+    @property
+    def status(self) -> str:
+        """``shown by close (IPv4), ...``, ``not shown: ... disagrees``, or ``not run: ...``."""
+        if self.disagreed:
+            verb = "disagrees" if len(self.disagreed) == 1 else "disagree"
+            return f"not shown: {', '.join(self.disagreed)} {verb} with the documentation"
+        if self.agreed:
+            return f"shown by {', '.join(self.agreed)}"
+        return f"not run: {', '.join(self.deviation.shown_by)} did not run"
+
+
+@dataclass(frozen=True)
 class Coverage:
     """Which documented states and flags the runs observed, and the edges they took."""
 
@@ -91,6 +125,8 @@ class Coverage:
     flags: tuple[CoverageRow, ...]
     edges: tuple[EdgeRow, ...] = ()
     """Every edge of `lab.tcp._edges.EDGES`; reported, never part of `complete` or `missed`."""
+    deviations: tuple[DeviationRow, ...] = ()
+    """The spec's "Linux vs RFC 9293" table, each with the runs that show it."""
 
     @property
     def complete(self) -> bool:
@@ -140,7 +176,15 @@ def coverage(spec: Spec, verdicts: Sequence[ScenarioVerdict]) -> Coverage:
         )
         for edge in EDGES
     )
-    return Coverage(tuple(states), tuple(flags), edges)
+    deviations = tuple(
+        DeviationRow(
+            deviation,
+            tuple(v.label for v in verdicts if v.name in deviation.shown_by and v.ok),
+            tuple(v.label for v in verdicts if v.name in deviation.shown_by and not v.ok),
+        )
+        for deviation in spec.deviations.values()
+    )
+    return Coverage(tuple(states), tuple(flags), edges, deviations)
 
 
 def _row(

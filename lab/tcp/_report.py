@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Final
 
 from lab._columns import align_columns
-from lab.tcp._coverage import Coverage, CoverageRow, EdgeRow
+from lab.tcp._coverage import Coverage, CoverageRow, DeviationRow, EdgeRow
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._segment_checks import documented_extras, observed_extras
@@ -187,7 +187,23 @@ def render_summary(
         lines += ["", "documented flags", *_columns([_coverage(r) for r in coverage.flags])]
         if coverage.edges:
             lines += ["", _EDGES_TITLE, *_columns([_EDGES_HEADER, *map(_edge, coverage.edges)])]
+        if coverage.deviations:
+            lines += ["", "Linux vs RFC 9293", *_deviation_lines(coverage.deviations)]
     return "\n".join(lines)
+
+
+def _deviation_lines(rows: Sequence[DeviationRow]) -> list[str]:
+    """Each deviation: what the RFC says, what Linux does, and the scenarios that show it."""
+    lines: list[str] = []
+    for row in rows:
+        deviation = row.deviation
+        lines += [
+            f"  {'ok' if row.shown else 'FAIL' if row.disagreed else '-':<4}  {deviation.name}: "
+            f"{row.status}",
+            f"          RFC 9293: {deviation.rfc}",
+            f"          Linux:    {deviation.linux}",
+        ]
+    return lines
 
 
 def to_json(
@@ -210,6 +226,7 @@ def to_json(
             "states": [_coverage_json(row) for row in coverage.states],
             "flags": [_coverage_json(row) for row in coverage.flags],
             "edges": [_edge_json(row) for row in coverage.edges],
+            "deviations": [_deviation_json(row) for row in coverage.deviations],
         }
     return data
 
@@ -279,19 +296,20 @@ def _role_cell(step: StepVerdict, role: Role) -> str:
 def _action_row(action: ActionStep) -> _Row:
     """An application action; its states are both roles' right after it, when recorded.
 
-    When the documentation gives states after it, they are written after the action
-    and the row is judged like a step.
+    When the documentation gives states after it, or the call's result, they are
+    written after the action and the row is judged like a step.
     """
     text = str(action)
     if action.setup:
         text += " (setup)"
     elif action.result:
-        text += f": {action.result}"
-    if action.expected_states:
-        documented = ", ".join(f"{role} {state}" for role, state in action.expected_states.items())
-        text += f" (documented: {documented})"
+        text += f": {action.result if action.result_ok else _marked(action.result)}"
+    documented = [f"returns {action.expected_result}"] if action.expected_result else []
+    documented += [f"{role} {state}" for role, state in action.expected_states.items()]
+    if documented:
+        text += f" (documented: {', '.join(documented)})"
     roles = tuple(_action_cell(action, role) for role in ROLES)
-    verdict = ("ok" if action.ok else "FAIL") if action.expected_states else ""
+    verdict = ("ok" if action.ok else "FAIL") if action.judged else ""
     return _Row("-", text, roles, verdict, action.problems)
 
 
@@ -307,6 +325,7 @@ def _action_cell(action: ActionStep, role: Role) -> str:
 def _timer_row(timer: TimerVerdict) -> _Row:
     """A documented timer and what the role showed."""
     text = f"{timer.role}'s timer: {timer.state} until it fires, then {timer.then}"
+    text += f" (lasts {timer.lasts:g} s)" if timer.lasts is not None else ""
     seen = _state(timer.observed_state)
     if timer.waited:
         seen += f" after {timer.seconds:.1f} s" if timer.seconds is not None else ""
@@ -463,6 +482,8 @@ def _timer_json(timer: TimerVerdict) -> dict[str, object]:
         "observed_state": None if timer.observed_state is None else str(timer.observed_state),
         "waited": timer.waited,
         "seconds": timer.seconds,
+        "lasts": timer.lasts,
+        "left": timer.left,
         "problems": list(timer.problems),
         "ok": timer.ok,
     }
@@ -477,6 +498,7 @@ def _action_json(action: ActionStep) -> dict[str, object]:
         "result": action.result,
         "states": _snapshots_json(action.states),
         "expected_states": {role: str(s) for role, s in action.expected_states.items()},
+        "expected_result": action.expected_result,
         "problems": list(action.problems),
         "ok": action.ok,
     }
@@ -498,6 +520,18 @@ def _scenario_json(verdict: ScenarioVerdict, pcap: str | None) -> dict[str, obje
         "seen_states": [str(s) for s in verdict.seen_states],
         "unseen_states": [str(s) for s in verdict.unseen_states],
         "problems": list(verdict.problems),
+    }
+
+
+def _deviation_json(row: DeviationRow) -> dict[str, object]:
+    return {
+        "name": row.deviation.name,
+        "rfc": row.deviation.rfc,
+        "linux": row.deviation.linux,
+        "shown_by": list(row.deviation.shown_by),
+        "agreed": list(row.agreed),
+        "disagreed": list(row.disagreed),
+        "shown": row.shown,
     }
 
 

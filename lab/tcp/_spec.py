@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from lab.tcp._actions import Arguments, fill
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._segment_claims import Injection, OptionClaim, Timing
 
@@ -21,6 +22,7 @@ __all__ = [
     "REQUIRED_FLAGS",
     "ROLES",
     "Action",
+    "Deviation",
     "DocumentedSegment",
     "FlagClaim",
     "FlagDoc",
@@ -90,16 +92,27 @@ class Action:
     actor: Role
     """The role that acts."""
     verb: str
-    """A key of the spec's ``actions`` table: ``connects to a closed port``."""
+    """A key of the spec's ``actions`` table: ``connects to a closed port``, ``sets OPTION
+    VALUE`` (its words in capitals are placeholders, filled by `arguments`)."""
     size: int | None = None
     """Bytes to send, for ``sends data`` when the documentation gives a length (``len=100``,
     tcpdump's ``seq 1:101``), so that the numbers after it come out as documented; None:
     a few bytes."""
     states: dict[str, TcpState] = field(default_factory=dict, hash=False)
     """Roles' states right after the action, when documented (``server listens`` → LISTEN)."""
+    arguments: Arguments = field(default_factory=Arguments)
+    """The values of the verb's placeholders (``sets TCP_NODELAY 1``: option and value)."""
+    result: str | None = None
+    """The call's documented result (``ok``, ``EOF``, an errno name such as ``EPIPE``, or a
+    count of bytes; see `lab.tcp._actions`); None: not documented, not judged."""
+
+    @property
+    def said(self) -> str:
+        """The verb as a script writes it, placeholders filled: ``sets TCP_NODELAY 1``."""
+        return fill(self.verb, self.arguments)
 
     def __str__(self) -> str:
-        said = f"{self.actor} {self.verb}"
+        said = f"{self.actor} {self.said}"
         return f"{said} ({self.size} bytes)" if self.size is not None else said
 
 
@@ -211,6 +224,32 @@ class Timer:
     role: Role
     state: TcpState
     then: TcpState
+    lasts: float | None = None
+    """How long the timer runs, in seconds, when documented (TIME-WAIT: 60 on Linux); judged
+    against the countdown ``ss -o`` shows as the script ends, within `within`."""
+    within: float | None = None
+    """How far the kernel's timer may be from `lasts`, in seconds; None: the default,
+    the larger of 1 s and a tenth of `lasts`."""
+
+    @property
+    def tolerance(self) -> float:
+        """Seconds the kernel's timer may be off `lasts`."""
+        if self.within is not None:
+            return self.within
+        return max(1.0, (self.lasts or 0.0) / 10)
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """Where Linux does not do what RFC 9293 says, and the scenarios that show it."""
+
+    name: str
+    rfc: str
+    """What RFC 9293 says, with its section."""
+    linux: str
+    """What Linux does instead."""
+    shown_by: tuple[str, ...]
+    """Scenarios that document Linux's behaviour: when they agree, the deviation is shown."""
 
 
 @dataclass(frozen=True)
@@ -267,4 +306,6 @@ class Spec:
     """Each verb a script may use and what the runner does for it."""
     scenarios: dict[str, Scenario]
     source: str = "<python>"
+    deviations: dict[str, Deviation] = field(default_factory=dict)
+    """Where Linux departs from RFC 9293, each shown by scenarios (``deviations:``)."""
     """The file the spec was read from."""

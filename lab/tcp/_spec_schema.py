@@ -9,6 +9,7 @@ one `SpecError` naming the file, the field path and the fix. Pure: no kernel acc
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,12 +33,14 @@ from lab._reader import (
     text,
 )
 from lab.tcp import _segment_schema as extra
+from lab.tcp._actions import placeholders_in, read_result, resolve
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._segment_claims import Injection
 from lab.tcp._spec import (
     REQUIRED_FLAGS,
     ROLES,
     Action,
+    Deviation,
     DocumentedSegment,
     FlagDoc,
     Scenario,
@@ -98,14 +101,32 @@ def _role(value: object, at: At) -> Role:
 
 
 def _verb(value: object, at: At) -> str:
-    """A key of the actions table: a verb phrase such as ``connects to a closed port``."""
+    """A key of the actions table: a verb phrase such as ``connects to a closed port``, whose
+    words in capitals are placeholders (``sets OPTION VALUE``)."""
     verb = text(value, at, "an action (a verb phrase)", "write e.g. closes: what the role does")
     if not verb.strip() or verb != " ".join(verb.split()):
         raise at.error(
             f"{verb!r} is not a usable action name",
             "write words separated by single spaces, e.g. sends data",
         )
+    try:
+        placeholders_in(verb)
+    except UnknownNameError as error:
+        raise _unknown_name(at, error) from None
     return verb
+
+
+def _result(value: object, at: At) -> str:
+    """A documented result: ``ok``, ``EOF``, an errno name (``EPIPE``) or a count of bytes."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise at.error(
+            f"a result is ok, EOF, an errno name or a count, but it is {describe_value(value)}",
+            "write e.g. result: EPIPE",
+        )
+    try:
+        return read_result(value)
+    except UnknownNameError as error:
+        raise _unknown_name(at, error) from None
 
 
 def _scenario_name(value: object, at: At) -> str:
@@ -199,10 +220,19 @@ def _injected(record: Record, at: At) -> Located[DocumentedSegment]:
     return Located(segment, at)
 
 
+@dataclass(frozen=True)
+class _ActionMapping(Located[Action]):
+    """An action written as a mapping (``action:``, ``states:``, ``result:``): its verb is
+    at the item's ``action`` key."""
+
+
 def _action_item(record: Record, at: At) -> Located[Action]:
-    """An action written as a mapping, with the states the roles are in right after it."""
+    """An action written as a mapping, with the states the roles are in right after it and
+    the call's result."""
     action: Action = record[ACTION]
-    return Located(Action(action.actor, action.verb, states=dict(record[STATES])), at)
+    states: dict[str, TcpState] = dict(record[STATES])
+    written = Action(action.actor, action.verb, states=states, result=record[RESULT])
+    return _ActionMapping(written, at)
 
 
 def _script_item(value: object, at: At) -> Located[Action] | Located[DocumentedSegment]:
@@ -251,14 +281,15 @@ def _draft(record: Record, at: At) -> _ScenarioDraft:
     _check_timings(script, at.key("script"))
     if not any(
         isinstance(item.value, DocumentedSegment)
-        or (isinstance(item.value, Action) and item.value.states)
+        or (isinstance(item.value, Action) and (item.value.states or item.value.result))
         for item in script
     ):
         raise at.key("script").error(
-            "the script documents no segment and no state after an action, so there is "
-            "nothing to compare",
+            "the script documents no segment, and no state or result after an action, so "
+            "there is nothing to compare",
             "add a line such as - segment: client -> server SYN, with its states:, or give "
-            "an action its states (- action: server listens, states: {server: LISTEN})",
+            "an action its states (- action: server listens, states: {server: LISTEN}) or "
+            "its result (result: EISCONN)",
         )
     return _ScenarioDraft(
         record[TITLE], record[SETUP], script, record[TIMERS], record[SYSCTLS], record[CITES], at
@@ -341,11 +372,13 @@ _INJECT_ITEM: Final = Shape(
     "write e.g. - inject: server -> client RST\n  seq: next\n  states: {client: CLOSED}",
 )
 ACTION: Final = Key("action", _action, required("write the action: action: server listens"))
+RESULT: Final = Key("result", _result, default(None))
+"""``result:``: what the call returns, judged against what the runner recorded."""
 _ACTION_ITEM: Final = Shape(
-    "an action with its states: a mapping with action: and states:",
-    (ACTION, STATES),
+    "an action with its states and result: a mapping with action:, states: and result:",
+    (ACTION, STATES, RESULT),
     _action_item,
-    "write e.g. - action: server listens\n  states: {server: LISTEN}",
+    "write e.g. - action: server listens\n  states: {server: LISTEN}\n  result: ok",
 )
 
 TITLE: Final = Key("title", plain_text, required("write a one-line title:"))
@@ -366,11 +399,33 @@ SCRIPT: Final = Key(
 ROLE: Final = Key("role", _role, required("name the role whose state a timer ends: role: client"))
 STATE: Final = Key("state", _state, required("name the state the timer ends: state: TIME-WAIT"))
 THEN: Final = Key("then", _state, required("name the state after the timer: then: CLOSED"))
+_SECONDS: Final = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min)?\s*")
+_UNIT: Final = {"ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, None: 1.0}
+
+
+def _seconds(value: object, at: At) -> float:
+    """A duration: a number of seconds, or text such as ``60 s``, ``1min``, ``200ms``."""
+    fix = f"write a number of seconds, e.g. {at.last}: 60 (or 60 s, 1min, 200ms)"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        found = _SECONDS.fullmatch(text(value, at, "a duration", fix))
+        if found is None:
+            raise at.error(f"must be a duration, but it is {describe_value(value)}", fix)
+        number = float(found[1]) * _UNIT[found[2]]
+    if number <= 0:
+        raise at.error(f"must be more than 0 s, but it is {describe_value(value)}", fix)
+    return number
+
+
+LASTS: Final = Key("lasts", _seconds, default(None))
+"""``lasts: 60``: how long the timer runs, judged against the kernel's countdown."""
+WITHIN: Final = Key("within", _seconds, default(None))
 _TIMER: Final = Shape(
-    "a timer: a mapping with role:, state: and then:",
-    (ROLE, STATE, THEN),
-    lambda r, at: Located(Timer(r[ROLE], r[STATE], r[THEN]), at),
-    "write e.g. - {role: client, state: TIME-WAIT, then: CLOSED}",
+    "a timer: a mapping with role:, state:, then:, lasts: and within:",
+    (ROLE, STATE, THEN, LASTS, WITHIN),
+    lambda r, at: Located(Timer(r[ROLE], r[STATE], r[THEN], r[LASTS], r[WITHIN]), at),
+    "write e.g. - {role: client, state: TIME-WAIT, then: CLOSED, lasts: 60}",
 )
 TIMERS: Final = Key(
     "timers",
@@ -455,6 +510,24 @@ SPEC_ACTIONS: Final = Key(
     ),
     required("list the actions scripts may use under actions:"),
 )
+RFC: Final = Key("rfc", plain_text, required("say what RFC 9293 says, with its section: rfc: ..."))
+LINUX: Final = Key("linux", plain_text, required("say what Linux does instead: linux: ..."))
+_DEVIATION: Final = Shape(
+    "a deviation: a mapping with rfc:, linux: and shown_by:",
+    (RFC, LINUX, SHOWN_BY),
+    lambda r, at: (r[RFC], r[LINUX], r[SHOWN_BY], at),
+    "write e.g. unread-data-reset: {rfc: ..., linux: ..., shown_by: [unread-data-reset]}",
+)
+SPEC_DEVIATIONS: Final = Key(
+    "deviations",
+    mapping_of(
+        _scenario_name,
+        _DEVIATION,
+        "a mapping of deviation name to its entry",
+        "write e.g. deviations: {unread-data-reset: {rfc: ..., linux: ..., shown_by: [...]}}",
+    ),
+    default(()),
+)
 SPEC_SCENARIOS: Final = Key(
     "scenarios",
     mapping_of(
@@ -475,14 +548,20 @@ class _SpecDraft:
     flags: tuple[tuple[Located[TcpFlag], tuple[str, tuple[Located[str], ...]]], ...]
     actions: dict[str, str]
     scenarios: tuple[tuple[str, _ScenarioDraft], ...]
+    deviations: tuple[tuple[str, tuple[str, str, tuple[Located[str], ...], At]], ...]
     at: At
 
 
 SPEC: Final = Shape(
-    "a mapping with states:, flags:, actions: and scenarios:",
-    (SPEC_STATES, SPEC_FLAGS, SPEC_ACTIONS, SPEC_SCENARIOS),
+    "a mapping with states:, flags:, actions:, scenarios: and deviations:",
+    (SPEC_STATES, SPEC_FLAGS, SPEC_ACTIONS, SPEC_SCENARIOS, SPEC_DEVIATIONS),
     lambda r, at: _SpecDraft(
-        r[SPEC_STATES], r[SPEC_FLAGS], dict(r[SPEC_ACTIONS]), r[SPEC_SCENARIOS], at
+        r[SPEC_STATES],
+        r[SPEC_FLAGS],
+        dict(r[SPEC_ACTIONS]),
+        r[SPEC_SCENARIOS],
+        r[SPEC_DEVIATIONS],
+        at,
     ),
     START,
 )
@@ -494,9 +573,8 @@ SPEC: Final = Shape(
 def _cross_check(read: _SpecDraft, source: str) -> Spec:
     """The spec, once verbs, states, flags and shown_by agree across the tables."""
     states = _unique_keys(read.states, "state")
-    drafts = dict(read.scenarios)
+    drafts = {name: _resolved(draft, read.actions) for name, draft in read.scenarios}
     for draft in drafts.values():
-        _check_actions(draft, read.actions)
         _check_states(draft, states)
     flags = _check_flags(read, drafts)
     return Spec(
@@ -505,21 +583,52 @@ def _cross_check(read: _SpecDraft, source: str) -> Spec:
         actions=read.actions,
         scenarios={name: draft.scenario(name) for name, draft in drafts.items()},
         source=source,
+        deviations=_check_deviations(read, drafts),
     )
 
 
-def _check_actions(draft: _ScenarioDraft, actions: Mapping[str, str]) -> None:
-    """Every action's verb is a key of the actions table."""
-    found = [(a.value, a.at) for a in draft.setup]
-    for item in draft.script:
-        if isinstance(item.value, Action):
-            found.append((item.value, item.at))
-    for action, at in found:
-        if action.verb not in actions:
-            raise at.error(
-                f"{action.verb!r} is not an action of this spec",
-                f"{did_you_mean(action.verb, actions)}actions are: {', '.join(actions)}",
+def _check_deviations(
+    read: _SpecDraft, drafts: Mapping[str, _ScenarioDraft]
+) -> dict[str, Deviation]:
+    """Each deviation names scenarios that exist, at least one: a deviation is shown, not said."""
+    deviations: dict[str, Deviation] = {}
+    for name, (rfc, linux, shown_by, at) in read.deviations:
+        if not shown_by:
+            raise at.key("shown_by").error(
+                "a deviation must be shown by a scenario, but it names none",
+                "write shown_by: [a scenario that documents what Linux does]",
             )
+        for scenario in shown_by:
+            if scenario.value not in drafts:
+                raise scenario.at.error(
+                    f"there is no scenario {scenario.value!r}",
+                    f"{did_you_mean(scenario.value, drafts)}scenarios are: {', '.join(drafts)}",
+                )
+        deviations[name] = Deviation(name, rfc, linux, tuple(s.value for s in shown_by))
+    return deviations
+
+
+def _resolved(draft: _ScenarioDraft, actions: Mapping[str, str]) -> _ScenarioDraft:
+    """The draft with each action's verb a key of the actions table, placeholders read.
+
+    ``client sets TCP_NODELAY 1`` becomes the verb ``sets OPTION VALUE`` with its
+    arguments; a verb no key fits, or a value its place refuses, is an error there.
+    """
+
+    def action(located: Located[Action]) -> Located[Action]:
+        written = located.value
+        at = located.at.key("action") if isinstance(located, _ActionMapping) else located.at
+        try:
+            verb, arguments = resolve(written.verb, actions)
+        except UnknownNameError as error:
+            raise _unknown_name(at, error) from None
+        return Located(dataclasses.replace(written, verb=verb, arguments=arguments), located.at)
+
+    script = tuple(
+        action(item) if isinstance(item.value, Action) else item for item in draft.script
+    )
+    setup = tuple(action(a) for a in draft.setup)
+    return dataclasses.replace(draft, setup=setup, script=script)
 
 
 def _check_states(draft: _ScenarioDraft, states: Mapping[TcpState, str]) -> None:

@@ -10,7 +10,9 @@ script began (`ScenarioVerdict.start`; both CLOSED for a scenario without
 setup, a fresh lab having no socket). A change is put down to the event at
 which it was first seen:
 
-* right after an application action: the action, for the role that acted;
+* right after an application action: the action, for the role that acted; but
+  right after an action that only waits (`lab.tcp._edges.WAITS`), a timer, for
+  either role (nothing is delivered while it waits);
 * while a segment is in flight, for its sender: the segment sent (its flags), unless
   the runner injected it (then the sender sent nothing);
 * once a segment was processed, for its receiver: the segment received, injected or not
@@ -19,7 +21,13 @@ which it was first seen:
 
 Any other change (a role that moved at the other's action, a receiver of a
 dropped segment) is kept with no event, and takes no edge. Only what the
-kernel showed counts, documented or not. Pure: no kernel access.
+kernel showed counts, documented or not.
+
+A segment's in-flight states were read when its sender emitted it, which may be
+before segments released ahead of it were processed (the SYNs of a simultaneous
+open cross: the second was emitted before the first arrived). Such a snapshot
+that shows a role back in a state it has already left is out of date, and is
+skipped rather than read as a change back. Pure: no kernel access.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lab.tcp._edges import EDGES, Edge, Event
+from lab.tcp._edges import EDGES, LINUX_EDGES, WAITS, Edge, Event
 from lab.tcp._names import Role, TcpState
 from lab.tcp._observed import StateSnapshot
 from lab.tcp._spec import ROLES
@@ -56,7 +64,7 @@ class Transition:
         return next(
             (
                 e
-                for e in EDGES
+                for e in (*EDGES, *LINUX_EDGES)
                 if (e.source, e.target) == (self.source, self.target) and e.takes(event)
             ),
             None,
@@ -71,23 +79,41 @@ class _Follower:
 
     def __init__(self, start: Mapping[str, TcpState]) -> None:
         self.now: dict[str, TcpState] = dict(start)
+        self.left: dict[str, set[TcpState]] = {role: set() for role in start}
+        """The states each role has been in and left since the start."""
         self.found: list[Transition] = []
 
     def see(
-        self, role: Role, snapshot: StateSnapshot | None, event: Event | None, where: str
+        self,
+        role: Role,
+        snapshot: StateSnapshot | None,
+        event: Event | None,
+        where: str,
+        *,
+        in_flight: bool = False,
     ) -> None:
-        """`role` is seen in `snapshot`; a change from the last state seen is due to `event`."""
+        """`role` is seen in `snapshot`; a change from the last state seen is due to `event`.
+
+        `in_flight`: the snapshot was read when a segment was emitted, and is skipped if
+        it shows a state the role has left since (see the module docstring).
+        """
         if snapshot is None:
             return
         last = self.now.get(role)
+        if in_flight and snapshot.state in self.left.get(role, ()):
+            return
         if last is not None and last != snapshot.state:
             self.found.append(Transition(role, last, snapshot.state, event, where))
+            self.left.setdefault(role, set()).add(last)
         self.now[role] = snapshot.state
 
     def action(self, action: ActionStep) -> None:
         where = f"after '{action}'"
+        called = Event.action(action.verb)
         for role in ROLES:
-            event = Event.action(action.verb) if role == action.actor else None
+            event = called if role == action.actor else None
+            if WAITS.matches(called):
+                event = Event.timer()
             self.see(role, action.states.get(role), event, where)
 
     def step(self, step: StepVerdict) -> None:
@@ -98,8 +124,8 @@ class _Follower:
         sender, receiver = segment.sender, segment.receiver
         # An injected segment is the runner's, not the sender's kernel's: it moves no one.
         sent = None if segment.injected else Event.sent(segment.flags)
-        self.see(sender, segment.before.get(sender), sent, where)
-        self.see(receiver, segment.before.get(receiver), None, where)
+        self.see(sender, segment.before.get(sender), sent, where, in_flight=True)
+        self.see(receiver, segment.before.get(receiver), None, where, in_flight=True)
         received = None if segment.dropped else Event.received(segment.flags)
         self.see(receiver, segment.after.get(receiver), received, where)
         self.see(sender, segment.after.get(sender), None, where)
@@ -132,6 +158,7 @@ def transitions(verdict: ScenarioVerdict) -> tuple[Transition, ...]:
 
 
 def edges_shown(verdict: ScenarioVerdict) -> tuple[Edge, ...]:
-    """The edges the run's state changes take, each once, in the order of `EDGES`."""
+    """The edges the run's state changes take, each once, in the order of `EDGES` (RFC 9293's),
+    then `LINUX_EDGES` (Linux's own)."""
     taken = {t.edge for t in transitions(verdict)}
-    return tuple(edge for edge in EDGES if edge in taken)
+    return tuple(edge for edge in (*EDGES, *LINUX_EDGES) if edge in taken)

@@ -30,6 +30,9 @@ The rules, one place for all of them:
   present or absent, a CE mark the runner was to set, and ``after:`` timings
   are judged at the pair's step. A segment documented as injected pairs only
   with one the runner injected, and a kernel's only with one documented as sent.
+* **Results.** An action's documented result (``result: EPIPE``) is compared
+  with what the call gave (`lab.tcp._actions.result_problem`): ``ok`` takes any
+  success, a count, ``EOF`` or an errno name must be exactly what it returned.
 * **States.** A documented state of the segment's *sender* is
   compared with its state while the segment is in flight (`before`); the
   *receiver*'s, once it has processed it (`after`). A state documented with
@@ -49,6 +52,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from lab.tcp._actions import result_problem
 from lab.tcp._align import Cost, Pair, align
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
@@ -185,11 +189,13 @@ class ActionStep:
     """An application action of the scenario, shown between the steps.
 
     Judged only when the documentation gives the roles' states right after it
-    (``- action: server listens`` with ``states: {server: LISTEN}``).
+    (``- action: server listens`` with ``states: {server: LISTEN}``), or the
+    call's result (``result: EISCONN``).
     """
 
     actor: Role
     verb: str
+    """The verb as the script writes it, placeholders filled (``sets TCP_NODELAY 1``)."""
     setup: bool
     """True for setup actions (run and settled before the script; not recorded)."""
     before_step: int
@@ -199,16 +205,30 @@ class ActionStep:
     states: dict[str, StateSnapshot] = field(default_factory=dict)
     """Both roles right after the action, when recorded."""
     expected_states: dict[str, TcpState] = field(default_factory=dict)
-    """The documented states right after the action (none: the action is not judged)."""
+    """The documented states right after the action (none: they are not judged)."""
     problems: tuple[str, ...] = ()
+    expected_result: str | None = None
+    """The documented result of the call (None: it is not judged)."""
 
     def __str__(self) -> str:
         return f"{self.actor} {self.verb}"
 
     @property
     def ok(self) -> bool:
-        """Whether every documented state was observed right after the action."""
+        """Whether every documented state was observed right after the action, and the
+        documented result is what the call gave."""
         return not self.problems
+
+    @property
+    def judged(self) -> bool:
+        """Whether the documentation says anything to check about the action."""
+        return bool(self.expected_states) or self.expected_result is not None
+
+    @property
+    def result_ok(self) -> bool:
+        """Whether the call gave the documented result (True when none is documented)."""
+        expected = self.expected_result
+        return expected is None or result_problem(expected, self.result) is None
 
     def state_ok(self, role: str) -> bool:
         """Whether `role`'s documented state (if any) was observed right after the action."""
@@ -233,6 +253,10 @@ class TimerVerdict:
     seconds: float | None = None
     """How long the role still stayed in `state` after the script, when waited."""
     problems: tuple[str, ...] = ()
+    lasts: float | None = None
+    """How long the documentation says the timer runs, in seconds (its ``lasts:``)."""
+    left: float | None = None
+    """The most the kernel's countdown showed left while the role was in `state`."""
 
     @property
     def ok(self) -> bool:
@@ -537,6 +561,11 @@ def _timer(
         )
     elif snapshot is not None and not snapshot.timer:
         problems.append(f"{role} is {actual}, but no timer runs to end it")
+    lefts = [s.timer_left for s in shown if s.state == timer.state and s.timer_left is not None]
+    left = max(lefts, default=None)
+    if timer.lasts is not None and actual is not None:
+        ended = None if actual == timer.state else seconds  # still in it: said above
+        problems += _duration_problems(timer, left, ended)
     return TimerVerdict(
         role=role,
         state=timer.state,
@@ -546,7 +575,30 @@ def _timer(
         observed_state=actual,
         seconds=seconds,
         problems=tuple(problems),
+        lasts=timer.lasts,
+        left=left,
     )
+
+
+def _duration_problems(timer: Timer, left: float | None, seconds: float | None) -> list[str]:
+    """What is wrong with a documented timer length, against the kernel's own countdown.
+
+    The countdown (``ss -o``) is read within a second of the role entering the state, so
+    it shows nearly the whole length; a wait (--wait-timers) must also end within it.
+    """
+    assert timer.lasts is not None
+    lasts, within = timer.lasts, timer.tolerance
+    said = f"documented to last {lasts:g} s (within {within:g} s)"
+    if left is None:
+        return [f"{timer.role}'s {timer.state} showed no timer countdown to compare; {said}"]
+    if not lasts - within <= left <= lasts + within:
+        return [
+            f"the kernel's {timer.state} timer had {left:g} s left as the script ended, so it "
+            f"runs about {left:g} s; {said}"
+        ]
+    if seconds is not None and seconds > lasts + within:
+        return [f"{timer.role} stayed {timer.state} {seconds:.1f} s after the script; {said}"]
+    return []
 
 
 def _snapshots(timeline: Sequence[Observation], role: Role) -> list[StateSnapshot]:
@@ -583,7 +635,7 @@ def _actions(
     An action comes before the step of the documented segment that follows it
     in the script, and before the undocumented segments the kernel sent after it.
     """
-    steps = [ActionStep(a.actor, a.verb, setup=True, before_step=1) for a in scenario.setup]
+    steps = [ActionStep(a.actor, a.said, setup=True, before_step=1) for a in scenario.setup]
     recorded = iter(
         [(at, item) for at, item in enumerate(timeline) if isinstance(item, ObservedAction)]
     )
@@ -604,30 +656,38 @@ def _actions(
             row -= 1
         record = None if found is None else found[1]
         states = dict(record.states) if record else {}
+        result = record.result if record else ""
         steps.append(
             ActionStep(
                 item.actor,
-                item.verb,
+                item.said,
                 setup=False,
                 before_step=row + 1,
-                result=record.result if record else "",
+                result=result,
                 states=states,
                 expected_states=dict(item.states),
-                problems=_action_problems(item, states, recorded=record is not None),
+                problems=_action_problems(item, states, result, recorded=record is not None),
+                expected_result=item.result,
             )
         )
     return tuple(steps)
 
 
 def _action_problems(
-    action: Action, states: Mapping[str, StateSnapshot], *, recorded: bool
+    action: Action, states: Mapping[str, StateSnapshot], result: str, *, recorded: bool
 ) -> tuple[str, ...]:
-    """Why the roles' states right after `action` are not the documented ones."""
+    """Why the call's result, or the roles' states right after `action`, are not the
+    documented ones."""
     problems = []
+    why = "" if recorded else " (the run did not get as far as the action)"
+    if action.result is not None:
+        if not recorded:
+            problems.append(f"the call's result was not observed{why}; documented {action.result}")
+        elif (problem := result_problem(action.result, result)) is not None:
+            problems.append(problem)
     for role, expected in action.states.items():
         seen = states.get(role)
         if seen is None:
-            why = "" if recorded else " (the run did not get as far as the action)"
             problems.append(
                 f"{role}'s state was not observed right after the action{why}; "
                 f"documented {expected}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from support import lab_cli, spec_with_half_close
 from lab import (
     CheckEvent,
     CheckInterrupted,
+    CheckResult,
     CheckStarted,
     Lab,
     RunFinished,
@@ -240,8 +242,8 @@ def test_ctrl_c_during_run_check_raises_what_finished() -> None:
         if isinstance(event, RunStarted) and event.run.n == 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(CheckInterrupted) as interrupted:
-        run_check(scenarios=["open", "close"], progress=interrupt_the_second_run)
+    with pytest.raises(CheckInterrupted) as interrupted:  # one run at a time: in plan order
+        run_check(scenarios=["open", "close"], progress=interrupt_the_second_run, jobs=1)
     assert isinstance(interrupted.value, KeyboardInterrupt)  # callers that know nothing of it
     result = interrupted.value.result
     assert result.interrupted
@@ -255,3 +257,108 @@ def test_ctrl_c_during_run_check_raises_what_finished() -> None:
     data = result.to_json()
     assert (data["interrupted"], data["ok"]) == (True, False)
     assert data["not_run"] == ["open (IPv6)", "close (IPv4)", "close (IPv6)"]
+
+
+def observed(result: CheckResult) -> list[tuple[str, bool, list[str], list[str]]]:
+    """Per run, in the result's order: its label, verdict, and the flags and states it saw."""
+    return [
+        (
+            v.label,
+            v.ok,
+            [s.observed_flags.label for s in v.steps if s.observed_flags is not None],
+            [str(s.observed_states) for s in v.steps],
+        )
+        for v in result.verdicts
+    ]
+
+
+def json_runs(result: CheckResult) -> list[tuple[object, ...]]:
+    """Per run, in the JSON's order: scenario, family, verdict."""
+    scenarios = result.to_json()["scenarios"]
+    assert isinstance(scenarios, list)
+    return [(s["name"], s["family"], s["ok"]) for s in scenarios]
+
+
+def test_runs_side_by_side_observe_what_runs_one_at_a_time_do_in_plan_order(
+    tmp_path: Path,
+) -> None:
+    # The retransmissions wait longest, so side by side they start first: the order of
+    # starting must not leak into the results.
+    scenarios = ["open", "close", "fin-retransmit-last-ack", "syn-retransmit"]
+    scenarios += ["three-segment-close"]
+    events: list[CheckEvent] = []
+    alone = run_check(scenarios=scenarios, jobs=1, pcap_dir=tmp_path / "alone")
+    together = run_check(
+        scenarios=scenarios, jobs=4, pcap_dir=tmp_path / "together", progress=events.append
+    )
+    assert alone.ok, alone.report()
+    assert together.ok, together.report()
+    planned = [f"{s} ({f})" for s in scenarios for f in FAMILIES]
+    assert [v.label for v in together.verdicts] == planned
+    assert observed(together) == observed(alone)
+    assert json_runs(together) == json_runs(alone)
+    tables = [line.split(":")[0] for line in together.report().splitlines()]
+    assert [line for line in tables if line in planned] == planned  # the report's tables
+    assert list(together.pcaps) == list(alone.pcaps)
+    assert len(list((tmp_path / "together").iterdir())) == len(planned)
+    for scenario_id, pcap in together.pcaps.items():  # a file each, none written twice
+        assert Path(pcap).name == f"{scenario_id}.pcap"
+        assert tcp_flags_in_pcap(Path(pcap)) == tcp_flags_in_pcap(Path(alone.pcaps[scenario_id]))
+    # Every run is started, then finished, once, each event naming its run.
+    runs: dict[str, list[type]] = {e.run.label: [] for e in events if isinstance(e, RunStarted)}
+    for event in events:
+        if isinstance(event, RunStarted | RunFinished):
+            runs[event.run.label].append(type(event))
+    assert runs == {label: [RunStarted, RunFinished] for label in planned}
+    assert {e.run.n for e in events if isinstance(e, RunFinished)} == set(range(1, 11))
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_ctrl_c_side_by_side_keeps_the_runs_heard_finished_and_tears_down_the_rest() -> None:
+    finished: list[str] = []
+
+    def interrupt_at_the_first_end(event: CheckEvent) -> None:
+        if isinstance(event, RunFinished):
+            finished.append(event.run.label)
+            raise KeyboardInterrupt
+
+    planned = ["open (IPv4)", "open (IPv6)", "close (IPv4)", "close (IPv6)"]
+    with pytest.raises(CheckInterrupted) as interrupted:
+        run_check(scenarios=["open", "close"], progress=interrupt_at_the_first_end, jobs=4)
+    result = interrupted.value.result
+    assert result.interrupted
+    assert [v.label for v in result.verdicts] == finished  # the one whose end was heard
+    assert result.not_run == tuple(label for label in planned if label not in finished)
+    assert f"interrupted (Ctrl-C) after 1 finished run; not run: {', '.join(result.not_run)}" in (
+        result.report()
+    )
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_ctrl_c_while_runs_side_by_side_wait_out_timers_stops_their_waits() -> None:
+    waiting: set[str] = set()
+
+    def interrupt_once_all_wait(event: CheckEvent) -> None:
+        if isinstance(event, TimerWaiting):
+            waiting.add(event.run.label)
+            if len(waiting) == 4:  # every run waits out TIME-WAIT (60 s), side by side
+                raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(CheckInterrupted) as interrupted:
+        run_check(
+            scenarios=["close", "three-segment-close"],
+            wait_timers=True,
+            progress=interrupt_once_all_wait,
+            jobs=2,
+        )
+    # Not a timing test: the waits last 60 s, and stopping them must not wait them out.
+    assert time.monotonic() - started < 30
+    result = interrupted.value.result
+    assert result.runs == ()
+    assert result.not_run == (
+        "close (IPv4)",
+        "close (IPv6)",
+        "three-segment-close (IPv4)",
+        "three-segment-close (IPv6)",
+    )

@@ -179,7 +179,9 @@ def test_ctrl_c_during_a_note_exits_130_and_reports_the_finished_runs(
     notes: dict[str, Path],
 ) -> None:
     out = notes["tmp"].parent / "check.json"
-    argv = [str(notes["right"]), "--family", "IPv4", "--wait-timers", "--verbose"]
+    # One run at a time, so that which runs finished is known (the open's) when the close
+    # waits out TIME-WAIT; test_check_cli interrupts runs side by side.
+    argv = [str(notes["right"]), "--family", "IPv4", "--wait-timers", "--verbose", "--jobs", "1"]
     with subprocess.Popen(
         [sys.executable, "-m", "lab", "check", *argv, "--json", str(out)],
         stdout=subprocess.PIPE,

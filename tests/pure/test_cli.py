@@ -44,6 +44,8 @@ def test_show_without_a_name_lists_the_topologies(capsys: pytest.CaptureFixture[
             "--pcap-dir /etc/passwd: cannot make the folder: it is a file, not a folder",
         ),
         (["check", "--family", "ipv7"], "--family: 'ipv7' is not an address family; did you mean"),
+        (["check", "--jobs", "0"], "--jobs: '0' is not a number of runs at once; give a whole"),
+        (["check", "-j", "two"], "--jobs: 'two' is not a number of runs at once; give a whole"),
         (
             ["check", "--topology", "routed", "--family", "ipv6"],  # any case
             "IPv6 cannot run between client and server in topology routed "

@@ -471,7 +471,7 @@ def test_diagrams_without_tcp_flags_are_skipped_with_the_reason() -> None:
 
         ```mermaid
         flowchart LR
-            CLOSED --> LISTEN
+            Build --> Deploy
         ```
 
         ```c
@@ -753,14 +753,28 @@ def test_a_code_block_naming_no_tcp_is_not_tcp() -> None:
     assert not read_note("```plantuml\nAlice -> Bob : hello\n```\n", "note.md").is_tcp
 
 
-def test_a_mermaid_state_diagram_of_tcp_states_is_skipped_as_tcp() -> None:
+def test_a_mermaid_state_diagram_of_tcp_states_is_a_state_machine_of_edges() -> None:
     compiled = mermaid("""
         stateDiagram-v2
             ESTABLISHED --> FIN_WAIT_1 : close / FIN
     """)
+    assert compiled.has_claims
+    assert not compiled.skipped
+    [machine] = compiled.state_diagrams
+    [edge] = machine.edges
+    assert (edge.before, edge.after) == (TcpState.ESTABLISHED, TcpState.FIN_WAIT_1)
+    assert edge.documented == "ESTABLISHED → FIN-WAIT-1 on closes, sends FIN"
+    assert compiled.blocks == [(1, 4, "L1-4 state diagram")]
+
+
+def test_a_mermaid_state_diagram_naming_tcp_without_two_states_is_skipped_as_tcp() -> None:
+    compiled = mermaid("""
+        stateDiagram-v2
+            Idle --> Connecting : send SYN
+    """)
     assert compiled.is_tcp
     assert not compiled.has_claims
-    assert "no run to check" in compiled.skipped[0].reason
+    assert "no arrow from one TCP state to another" in compiled.skipped[0].reason
 
 
 def test_an_http_keep_alive_header_is_no_keep_alive_probe() -> None:

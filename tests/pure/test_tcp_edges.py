@@ -230,7 +230,10 @@ def test_the_summary_has_the_edge_table() -> None:
     assert lines[title + 1].split() == ["from", "event", "to", "shown", "in", "/", "why", "not"]
     assert lines[title + 2].split() == ["CLOSED", "passive", "open", "(listen)", "LISTEN", "open",
                                         "(IPv4)"]  # fmt: skip
-    assert len(lines) == title + 2 + len(EDGES)
+    deviations = lines.index("Linux vs RFC 9293")
+    assert deviations == title + 2 + len(EDGES) + 1  # after a blank line
+    assert len(lines) == deviations + 1 + 3 * len(SPEC.deviations)
+    assert lines[deviations + 1].split()[:2] == ["-", "time-wait-length:"]  # close did not run
 
 
 def test_the_json_carries_the_edges() -> None:

@@ -376,6 +376,8 @@ def test_json_shape_key_by_key() -> None:
             "observed_state": "TIME-WAIT",
             "waited": False,
             "seconds": None,
+            "lasts": 60.0,
+            "left": 59.0,
             "problems": [],
             "ok": True,
         }
@@ -388,6 +390,7 @@ def test_json_shape_key_by_key() -> None:
         "result": "",
         "states": {},
         "expected_states": {},
+        "expected_result": None,
         "problems": [],
         "ok": True,
     }

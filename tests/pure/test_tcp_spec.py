@@ -106,7 +106,7 @@ def test_scripts_have_nothing_else(spec: Spec) -> None:
 
 def test_client_is_closed_when_time_wait_ends(spec: Spec) -> None:
     assert spec.scenarios["close"].timers == (
-        Timer(Role.CLIENT, TcpState.TIME_WAIT, TcpState.CLOSED),
+        Timer(Role.CLIENT, TcpState.TIME_WAIT, TcpState.CLOSED, lasts=60),
     )
 
 
@@ -155,6 +155,26 @@ def test_a_scenario_cites_where_its_behaviour_is_written(spec: Spec) -> None:
     cited = spec_from_dict(data, source=SOURCE).scenarios["close"]
     assert cited.cites == ("linux close.pkt:3-9",)  # one bare place is a list of one
     assert spec.scenarios["open"].cites == ()  # none unless written
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"), [(60, 60.0), ("60 s", 60.0), ("1min", 60.0), ("200ms", 0.2)]
+)
+def test_a_timer_length_reads_in_any_unit(written: object, seconds: float) -> None:
+    data = spoiled(lambda d: d["scenarios"]["close"]["timers"][0].update(lasts=written))
+    (timer,) = spec_from_dict(data, source=SOURCE).scenarios["close"].timers
+    assert timer.lasts == pytest.approx(seconds)
+    assert timer.tolerance == pytest.approx(max(1.0, seconds / 10))
+
+
+def test_the_packaged_deviations_each_name_their_scenarios(spec: Spec) -> None:
+    assert {"time-wait-length", "unread-data-reset", "listen-connect"} <= set(spec.deviations)
+    for deviation in spec.deviations.values():
+        assert deviation.rfc
+        assert deviation.linux
+        assert set(deviation.shown_by) <= set(spec.scenarios)
+    (timer,) = spec.scenarios["close"].timers
+    assert timer.lasts == 60
 
 
 def test_any_notation_and_alias_reads_as_the_canonical_one() -> None:
@@ -481,6 +501,41 @@ BAD_SPECS = [
         id="cites-not-text",
     ),
     pytest.param(
+        lambda d: d["scenarios"]["close"]["timers"][0].update(lasts="soon"),
+        "scenarios.close.timers[0].lasts",
+        "must be a duration, but it is",
+        "write a number of seconds, e.g. lasts: 60",
+        id="timer-lasts-not-a-duration",
+    ),
+    pytest.param(
+        lambda d: d["scenarios"]["close"]["timers"][0].update(lasts=0),
+        "scenarios.close.timers[0].lasts",
+        "must be more than 0 s",
+        "lasts: 60",
+        id="timer-lasts-zero",
+    ),
+    pytest.param(
+        lambda d: d["deviations"]["listen-connect"].update(shown_by=["listen-conect"]),
+        "deviations.listen-connect.shown_by[0]",
+        "there is no scenario 'listen-conect'",
+        "did you mean 'listen-connect'?",
+        id="deviation-unknown-scenario",
+    ),
+    pytest.param(
+        lambda d: d["deviations"]["listen-connect"].update(shown_by=[]),
+        "deviations.listen-connect.shown_by",
+        "a deviation must be shown by a scenario, but it names none",
+        "write shown_by:",
+        id="deviation-shown-by-none",
+    ),
+    pytest.param(
+        lambda d: d["deviations"]["listen-connect"].pop("linux"),
+        "deviations.listen-connect.linux",
+        "'linux' is missing",
+        "say what Linux does instead",
+        id="deviation-without-linux",
+    ),
+    pytest.param(
         lambda d: d.pop("states"),
         "states",
         "'states' is missing",
@@ -518,8 +573,12 @@ def test_unknown_state_keeps_the_name_error_message_whole() -> None:
     [
         ("", "", "the spec is empty"),
         ("states: [\n", "line 2, column 1", "this is not valid YAML"),
-        ("states: {}\nstates: {}\n", "line 2, column 1", "the key 'states' appears twice"),
-        ("- a list\n", "", "must be a mapping with states:, flags:, actions: and scenarios:"),
+        ("- a list\n", "", "must be a mapping with states:, flags:, actions:, scenarios: and"),
+        (
+            "- a list\n",
+            "",
+            "must be a mapping with states:, flags:, actions:, scenarios: and deviations:",
+        ),
     ],
     ids=["empty", "syntax", "duplicate-key", "list"],
 )
