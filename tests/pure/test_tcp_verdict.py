@@ -514,9 +514,6 @@ def test_coverage_of_states_and_flags() -> None:
         "ecn-open",
         "syn-sent-close",
         "syn-retransmit",
-        "syn-received-rst-listen",
-        "syn-options",
-        "syn-backoff-timing",
     )
     assert "simultaneous-open" in status["SYN-SENT"].documented_in
     assert status["TIME-WAIT"].status is CoverageStatus.OBSERVED
