@@ -30,8 +30,11 @@ from lab.tcp import (
     judge,
     load_spec,
 )
+from lab.tcp._options import TcpOption
+from lab.tcp._segment_claims import CE
 
 SPEC = load_spec()
+ECT0 = 0b10
 TIME_WAIT_TIMER = "timewait,59sec,0"
 
 
@@ -100,9 +103,15 @@ def replaced(timeline: Sequence[Observation], index: int, item: Observation) -> 
 
 
 def as_documented(scenario: Scenario) -> list[Observation]:
-    """The timeline of a kernel that does exactly what `scenario` documents, nothing more."""
+    """The timeline of a kernel that does exactly what `scenario` documents, nothing more.
+
+    Segments come a millisecond apart, or as long after the one before as ``after:``
+    says; each carries the options documented present (with their number, if written),
+    arrives CE-marked if documented so, and is injected if documented so.
+    """
     now: dict[str, StateSnapshot] = {role: StateSnapshot(TcpState.CLOSED) for role in ROLES}
     timeline: list[Observation] = []
+    clock = 0.0
     # A state a documented timer ends shows a countdown of its documented length, if any.
     timed: dict[tuple[str, TcpState], str] = {
         (t.role, t.state): f"timewait,{t.lasts:g}sec,0" for t in scenario.timers if t.lasts
@@ -124,7 +133,27 @@ def as_documented(scenario: Scenario) -> list[Observation]:
         before = dict(now)
         now.update({r: snaps_one(r, s) for r, s in item.states.items() if r != item.sender})
         n = len(timeline) + 1
+        clock += item.after.seconds if item.after else 0.001
         timeline.append(
-            ObservedSegment(n, item.sender, item.receiver, item.flags, n, n, 0, before, dict(now))
+            ObservedSegment(
+                n,
+                item.sender,
+                item.receiver,
+                item.flags,
+                n,
+                n,
+                0,
+                before,
+                dict(now),
+                time=clock,
+                dropped=item.lost,
+                injected=item.inject is not None,
+                ecn=CE if item.ce else ECT0,
+                options=tuple(
+                    TcpOption(claim.kind, claim.value)
+                    for claim in item.options
+                    if claim.present and claim.kind is not None
+                ),
+            )
         )
     return timeline

@@ -73,14 +73,28 @@ Only then may the scenario's next application action happen. Segments are
 released in the order they were queued (collected client first, then
 server, when both hold some).
 
+Injected, reordered and marked segments
+---------------------------------------
+`Stepper.inject` sends a crafted segment (`_inject.craft`: a TCP header and
+payload with its checksum) from a raw socket in a role's host, as if that end had
+sent it: it leaves through the host's output path, so the egress queue holds it
+like the kernel's own, and it is returned at once, ahead of what waits, marked
+``injected`` and not counted as a segment TCP sent. `poll(skip=N)` takes a
+sender's segment after its next N, which stay held in order: the one taken
+overtakes them (reordering). `release(ce=True)` lets a segment go with its IP
+ECN bits set to CE, as a congested router marks it (an NFQUEUE verdict with the
+changed packet; IPv4's header checksum is computed again). Every observed segment
+carries its TCP options and the ECN bits it arrived with.
+
 Which socket is "the connection"
 --------------------------------
 A Stepper follows one connection, whose addresses it learns from the first
 held segment (`ConnectionTracker`). A role's state is the state of its socket
 with those addresses. Until the server has had such a socket, it is LISTEN if
 it listens on the connection's port (on `port` while no segment has been
-held); a role with no matching socket is CLOSED, which is also how the
-kernel's sock_diag shows a socket that was reset or refused (see `_diag`).
+held), and again once a request it answered (SYN-RECEIVED) is forgotten; a
+role with no matching socket is CLOSED, which is also how the kernel's
+sock_diag shows a socket that was reset or refused (see `_diag`).
 
 Plain mode (`Observer`) captures the same segments without holding anything,
 and reads states only between application actions. `LabCapture` records every

@@ -9,8 +9,9 @@ No libnetfilter_queue, no compiled code. The protocol
 * the kernel then sends NFQNL_MSG_PACKET for every queued packet:
   NFQA_PACKET_HDR {be32 id, be16 hw_protocol, u8 hook} and NFQA_PAYLOAD (the
   IP packet, starting at the network header);
-* we answer NFQNL_MSG_VERDICT with NFQA_VERDICT_HDR {be32 verdict, be32 id}.
-  Verdicts may come in any order; the packet stays in the kernel until then.
+* we answer NFQNL_MSG_VERDICT with NFQA_VERDICT_HDR {be32 verdict, be32 id}, and
+  NFQA_PAYLOAD when the packet goes on changed (a CE mark). Verdicts may come in
+  any order; the packet stays in the kernel until then.
 
 Two kernel behaviours matter to a stepper, both tied to *not* setting
 NFQA_CFG_F_GSO: a GSO super-packet is segmented before it is queued (one queue
@@ -178,18 +179,24 @@ class NfQueue:
         self._pending.clear()
         return out
 
-    def verdict(self, packet: QueuedPacket, *, accept: bool = True) -> None:
+    def verdict(
+        self, packet: QueuedPacket, *, accept: bool = True, payload: bytes | None = None
+    ) -> None:
         """Let `packet` go on (accept) or drop it, and wait for the kernel's acknowledgement.
 
-        An unknown id (released already, or flushed by an unbind) raises
-        SteppingError instead of passing silently. Packets queued meanwhile
-        are kept for `receive`.
+        With `payload`, the packet goes on with these bytes instead (same length; the
+        caller fixes the checksums it changes). An unknown id (released already, or
+        flushed by an unbind) raises SteppingError instead of passing silently. Packets
+        queued meanwhile are kept for `receive`.
         """
         header = struct.pack(">II", NF_ACCEPT if accept else NF_DROP, packet.packet_id)
+        attrs = attr(NFQA_VERDICT_HDR, header)
+        if payload is not None:
+            attrs += attr(NFQA_PAYLOAD, payload)
         seq, data = self._sock.request(
             NFNL_SUBSYS_QUEUE,
             NFQNL_MSG_VERDICT,
-            attr(NFQA_VERDICT_HDR, header),
+            attrs,
             res_id=self.queue,
             flags=NLM_F_ACK,
         )

@@ -100,16 +100,29 @@ class Observer:
         return self._roles.get(str(segment.src[0]), Role.CLIENT)
 
     def segments(self) -> list[ObservedSegment]:
-        """The segments since `forget_so_far`, with no states: nothing was held to look."""
+        """The segments since `forget_so_far`, with no states: nothing was held to look.
+
+        Each has its options and ECN bits, and its time on the wire (the capture's kernel
+        timestamp), in seconds since the first segment captured.
+        """
         observed = []
-        frames = self._tcp_frames()[self._skip :]
-        for n, frame in enumerate(frames, start=1):
+        every = self._tcp_frames()
+        for n, frame in enumerate(every[self._skip :], start=1):
             segment = Segment.parse(frame.data[_ETHERNET_HEADER:])
             sender = self._sender(segment)
             self._tracker.learn(sender, segment)
             observed.append(
                 ObservedSegment(
-                    n, sender, sender.peer, segment.flags, segment.seq, segment.ack, segment.length
+                    n,
+                    sender,
+                    sender.peer,
+                    segment.flags,
+                    segment.seq,
+                    segment.ack,
+                    segment.length,
+                    time=frame.time - every[0].time,
+                    ecn=segment.ecn,
+                    options=segment.options,
                 )
             )
         return observed

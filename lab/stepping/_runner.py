@@ -23,6 +23,7 @@ from typing import Final
 from lab._addresses import Family
 from lab._errors import SteppingError
 from lab.kernel._lab import Lab
+from lab.stepping._inject import inject, stray_ends
 from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
 from lab.stepping._sockets import VERBS, ScenarioSockets
@@ -216,7 +217,11 @@ def _run_script(
                 return f"'{item}' could not be done: {error}"
             timeline.append(ObservedAction(item.actor, item.verb, result, stepper.states()))
             continue
-        held = _next_segment(stepper, item.sender, timeout)
+        if item.inject is not None:
+            stray = stray_ends(sockets.address, sockets.port)
+            held: HeldSegment | None = inject(stepper, stray, item)
+        else:
+            held = _next_segment(stepper, item.sender, timeout, skip=item.overtakes)
         if held is None:
             return ""  # judged as "not observed" from here on
         if item.lost:  # drawn lost: dropped; TCP resends it on its timer
@@ -226,7 +231,7 @@ def _run_script(
         timeout = segment_timeout
         if n + 1 < len(steps) and isinstance(steps[n + 1], Action):
             _wait_for_a_tick()  # the action answers it: give it a whole tick
-        timeline.append(held.release())
+        timeline.append(held.release(ce=item.ce))
     return ""
 
 
@@ -245,8 +250,13 @@ def _wait_for_a_tick() -> None:
         pass
 
 
-def _next_segment(stepper: Stepper, sender: Role, timeout: float) -> HeldSegment | None:
+def _next_segment(
+    stepper: Stepper, sender: Role, timeout: float, *, skip: int = 0
+) -> HeldSegment | None:
     """The documented sender's next held segment, or the other end's if that one must go first.
+
+    With `skip` (a segment documented ``overtakes: N``), the sender's segment after its
+    next `skip`, which stay held for the segments documented after it.
 
     The other end's segments stay held, in order, while the documented sender's next one
     is waited for: where the kernel lets either end go first (the ACKs of a simultaneous
@@ -259,9 +269,9 @@ def _next_segment(stepper: Stepper, sender: Role, timeout: float) -> HeldSegment
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
-        held = stepper.poll(max(0.0, min(left, ORDER_GRACE)), sender=sender)
+        held = stepper.poll(max(0.0, min(left, ORDER_GRACE)), sender=sender, skip=skip)
         if held is None:
-            held = stepper.poll()  # the other end's, if one waits
+            held = stepper.poll(sender=sender.peer)  # the other end's, if one waits
         if held is not None or left <= ORDER_GRACE:
             return held
 

@@ -14,15 +14,17 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
-from typing import Protocol
+from typing import Final, Protocol
 
 from lab._addresses import SocketAddress, show_address
 from lab._errors import SteppingError
 from lab.stepping._diag import TcpSocket
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import ObservedSegment, StateSnapshot
+from lab.tcp._options import TcpOption, parse_options
+from lab.tcp._segment_claims import CE
 
-__all__ = ["Connection", "ConnectionTracker", "Segment", "unacknowledged"]
+__all__ = ["Connection", "ConnectionTracker", "Segment", "mark_ce", "unacknowledged"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ class Segment:
     urgent: int
     length: int
     """Payload bytes."""
+    ecn: int = 0
+    """The IP header's ECN bits (2: ECT(0), 3: CE)."""
+    options: tuple[TcpOption, ...] = ()
+    """The TCP options, in order."""
+    header: int = 0
+    """Where the TCP header starts in the packet (the IP header's length)."""
 
     @classmethod
     def parse(cls, packet: bytes) -> Segment:
@@ -47,10 +55,12 @@ class Segment:
             start = (packet[0] & 0x0F) * 4
             end = struct.unpack_from(">H", packet, 2)[0]
             proto, src, dst = packet[9], packet[12:16], packet[16:20]
+            ecn = packet[1] & 0b11
         elif version == 6:
             start = 40
             end = 40 + struct.unpack_from(">H", packet, 4)[0]
             proto, src, dst = packet[6], packet[8:24], packet[24:40]
+            ecn = (packet[1] >> 4) & 0b11  # the low bits of the traffic class
         else:
             raise SteppingError(f"a held packet is not IP (version {version}); this is a bug")
         if proto != socket.IPPROTO_TCP:
@@ -58,6 +68,7 @@ class Segment:
         sport, dport, seq, ack, offset_flags, window, _checksum, urgent = struct.unpack_from(
             ">HHIIHHHH", packet, start
         )
+        tcp_header = (offset_flags >> 12) * 4
         return cls(
             src=(ip_address(src), sport),
             dst=(ip_address(dst), dport),
@@ -66,7 +77,10 @@ class Segment:
             flags=TcpFlag(offset_flags & 0xFF),  # the AE (ex-NS) bit above is not a TcpFlag
             window=window,
             urgent=urgent,
-            length=end - start - (offset_flags >> 12) * 4,
+            length=end - start - tcp_header,
+            ecn=ecn,
+            options=parse_options(packet[start + 20 : start + tcp_header]),
+            header=start,
         )
 
     def __str__(self) -> str:
@@ -79,6 +93,33 @@ class Segment:
         """Whether `other` is this segment (the receiver's copy of the sender's)."""
         fields = ("src", "dst", "seq", "ack", "flags", "length")
         return all(getattr(self, name) == getattr(other, name) for name in fields)
+
+
+def mark_ce(packet: bytes) -> bytes:
+    """`packet` with its IP ECN bits set to CE (11), as a congested router marks it.
+
+    IPv4's header checksum covers the ECN bits, so it is computed again; IPv6 has none,
+    and TCP's checksum does not cover them.
+    """
+    marked = bytearray(packet)
+    if packet[0] >> 4 == 4:
+        marked[1] |= CE
+        header = (packet[0] & 0x0F) * 4
+        marked[10:12] = b"\0\0"
+        marked[10:12] = struct.pack(">H", internet_checksum(bytes(marked[:header])))
+    else:
+        marked[1] |= CE << 4
+    return bytes(marked)
+
+
+def internet_checksum(data: bytes) -> int:
+    """RFC 1071's checksum: the one's complement of the one's complement sum of 16-bit words."""
+    if len(data) % 2:
+        data += b"\0"
+    total: int = sum(struct.unpack(f">{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
 
 
 @dataclass(frozen=True)
@@ -121,15 +162,20 @@ class ConnectionTracker:
     role's state is that of its socket with the connection's addresses. Until
     the server has had such a socket, a listener on the connection's port (on
     `port` while no segment was seen) stands in for it: the server is LISTEN.
-    A role with no matching socket is CLOSED, which is also how sock_diag shows
-    a socket that was reset or refused. The client has no state before its
-    first segment: a connecting socket always sends one.
+    It stands in again when the server's socket was a request the listener
+    answered (SYN-RECEIVED) and that request is gone: RFC 9293 returns a passive
+    open reset in SYN-RECEIVED to LISTEN (section 3.10.7.3), and Linux drops the
+    request while the listener listens on. A role with no matching socket is
+    CLOSED, which is also how sock_diag shows a socket that was reset or refused.
+    The client has no state before its first segment: a connecting socket always
+    sends one.
     """
 
     port: int
     """The server's port, where it listens before the connection exists."""
     connection: Connection | None = None
-    _had_socket: set[Role] = field(default_factory=set)
+    _last: dict[Role, TcpState] = field(default_factory=dict)
+    """Each role's state the last time its socket was found."""
 
     def learn(self, sender: Role, segment: Segment) -> None:
         """Take the connection from `segment` unless it is known already."""
@@ -141,8 +187,7 @@ class ConnectionTracker:
         found = self._socket(role, sockets)
         if found is None:
             return StateSnapshot(TcpState.CLOSED)
-        if found.state is not TcpState.LISTEN:
-            self._had_socket.add(role)
+        self._last[role] = found.state
         return found.snapshot()
 
     def _socket(self, role: Role, sockets: SocketLookup) -> TcpSocket | None:
@@ -154,9 +199,14 @@ class ConnectionTracker:
         if found is None or found.state is not TcpState.LISTEN:
             return found
         # A listener answers for a connection it has no socket for: it stands in for the
-        # server only until the connection had one (then that socket is gone: CLOSED).
-        stands_in = role is Role.SERVER and role not in self._had_socket
+        # server until the connection had one, and again once a request it answered is
+        # forgotten; a socket past SYN-RECEIVED that is gone is CLOSED.
+        stands_in = role is Role.SERVER and self._last.get(role) in _LISTENER_STANDS_IN
         return found if stands_in else None
+
+
+_LISTENER_STANDS_IN: Final = frozenset({None, TcpState.LISTEN, TcpState.SYN_RECEIVED})
+"""The server's last state (None: no socket yet) after which its listener is its state."""
 
 
 def unacknowledged(role: Role, segments: Sequence[ObservedSegment]) -> int | None:
@@ -174,7 +224,8 @@ def unacknowledged(role: Role, segments: Sequence[ObservedSegment]) -> int | Non
     if not received:
         return None
     wanted = received[-1].acknowledges
-    sent = [s for s in segments if s.sender is role and TcpFlag.ACK in s.flags]
+    # A segment the runner injected as `role`'s acknowledges nothing its kernel received.
+    sent = [s for s in segments if s.sender is role and TcpFlag.ACK in s.flags and not s.injected]
     return None if any(_at_or_after(s.ack, wanted) for s in sent) else wanted
 
 

@@ -37,6 +37,9 @@ URGENT = b"!"
 MAX_DATA = 1400
 """The most bytes one "sends data" sends: what one segment carries over IPv4 and IPv6 on the
 lab's links (MTU 1500, timestamps on), so that a documented len=100 stays one segment."""
+TWO_SEGMENTS = 2000
+"""Bytes "sends two segments" writes at once: more than one segment (at most 1448 bytes over
+IPv4, 1428 over IPv6, timestamps on) and less than two."""
 READ_SIZE = 65536
 """Bytes asked for by each read of "reads data" and "reads" (they read until nothing is left)."""
 WAIT_LIMIT = 10.0
@@ -168,6 +171,11 @@ class ScenarioSockets:
         """Send a few bytes, or `size` (at most `MAX_DATA`, so that they fit one segment)."""
         data = DATA if action.size is None else b"x" * min(action.size, MAX_DATA)
         return str(self._sock(action.actor).send(data))
+
+    def sends_two_segments(self, action: Action) -> str:
+        """One write of `TWO_SEGMENTS` bytes: more than one segment holds on the lab's links,
+        so two leave at once (a full one, then the rest), neither waiting for an ACK."""
+        return str(self._sock(action.actor).send(b"x" * TWO_SEGMENTS))
 
     def sends_urgent_data(self, action: Action) -> str:
         return str(self._sock(action.actor).send(URGENT, socket.MSG_OOB))
@@ -333,6 +341,7 @@ VERBS: Final[dict[str, Callable[[ScenarioSockets, Action], str]]] = {
     "binds port PORT": ScenarioSockets.binds_port,
     "accepts": ScenarioSockets.accepts,
     "sends data": ScenarioSockets.sends_data,
+    "sends two segments": ScenarioSockets.sends_two_segments,
     "sends urgent data": ScenarioSockets.sends_urgent_data,
     "writes data": ScenarioSockets.writes_data,
     "reads data": ScenarioSockets.reads_data,

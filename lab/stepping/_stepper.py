@@ -7,6 +7,7 @@ states are read, and how settling works.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import select
 import time
 from collections import deque
@@ -17,16 +18,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
+from lab._addresses import SocketAddress, show_address
 from lab._errors import HostError, SteppingError
 from lab.kernel._host import Host
 from lab.kernel._lab import Lab
 from lab.stepping._capture import Capture
 from lab.stepping._counters import SentTally, TcpCounters
 from lab.stepping._diag import SockDiag
+from lab.stepping._inject import RawSender
 from lab.stepping._nfqueue import NfQueue, QueuedPacket
 from lab.stepping._nftables import EGRESS_QUEUE, INGRESS_QUEUE, AddressPair, QueueRules
 from lab.stepping._profile import PeerPath, apply_sysctls, peer_paths
-from lab.stepping._segment import Connection, ConnectionTracker, Segment, unacknowledged
+from lab.stepping._segment import (
+    Connection,
+    ConnectionTracker,
+    Segment,
+    mark_ce,
+    unacknowledged,
+)
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import ObservedSegment, StateSnapshot
 
@@ -66,6 +75,8 @@ class _Emitted:
     segment: Segment
     before: dict[str, StateSnapshot]
     time: float
+    injected: bool = False
+    """Sent by `Stepper.inject` from a raw socket, not by the sender's TCP."""
 
 
 class HeldSegment:
@@ -82,6 +93,8 @@ class HeldSegment:
         """Both roles' states when the sender's kernel emitted it (the sender has moved)."""
         self.time = emitted.time
         """When it was emitted, in seconds since the stepper started."""
+        self.injected = emitted.injected
+        """Crafted by `Stepper.inject`, not sent by the sender's TCP."""
         self.done = False
         """Released or dropped already."""
 
@@ -89,9 +102,10 @@ class HeldSegment:
     def flags(self) -> TcpFlag:
         return self.segment.flags
 
-    def release(self) -> ObservedSegment:
-        """Deliver it, let the receiver process it, and return what was observed."""
-        return self._stepper.release(self)
+    def release(self, *, ce: bool = False) -> ObservedSegment:
+        """Deliver it (with `ce`, marked Congestion Experienced on its way), let the
+        receiver process it, and return what was observed."""
+        return self._stepper.release(self, ce=ce)
 
     def drop(self) -> ObservedSegment:
         """Throw it away, as a lossy network would; TCP will retransmit on its timer."""
@@ -193,6 +207,9 @@ class Stepper:
         self._capture: Capture | None = None
         self._tracker = ConnectionTracker(port)
         self._fifo: deque[_Emitted] = deque()
+        self._injecting: tuple[Role, bytes] | None = None
+        """The role and TCP bytes `inject` is sending, until `_collect` takes them."""
+        self._injected: _Emitted | None = None
         self._outstanding: list[HeldSegment] = []
         self._segments: list[ObservedSegment] = []
         self._started_at = 0.0
@@ -386,12 +403,18 @@ class Stepper:
             )
         return held
 
-    def poll(self, timeout: float = 0.0, *, sender: Role | str | None = None) -> HeldSegment | None:
-        """Like `next_segment`, but None when no segment comes within `timeout` s."""
+    def poll(
+        self, timeout: float = 0.0, *, sender: Role | str | None = None, skip: int = 0
+    ) -> HeldSegment | None:
+        """Like `next_segment`, but None when no segment comes within `timeout` s.
+
+        With `skip`, the segment after the next `skip` ones (of `sender`, if given):
+        those stay held, in order, so the one taken overtakes them (reordering).
+        """
         wanted = None if sender is None else Role(sender)
         self._collect()
         deadline = time.monotonic() + timeout
-        while (found := self._first_from(wanted)) is None:
+        while (found := self._first_from(wanted, skip)) is None:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
@@ -403,11 +426,45 @@ class Stepper:
         self._outstanding.append(held)
         return held
 
-    def _first_from(self, sender: Role | None) -> int | None:
-        """The position of the first waiting segment from `sender` (any if None)."""
-        return next(
-            (i for i, e in enumerate(self._fifo) if sender is None or e.sender is sender), None
-        )
+    def _first_from(self, sender: Role | None, skip: int = 0) -> int | None:
+        """The position of the first waiting segment from `sender` (any if None) after `skip`."""
+        places = (i for i, e in enumerate(self._fifo) if sender is None or e.sender is sender)
+        return next(itertools.islice(places, skip, None), None)
+
+    def inject(
+        self, sender: Role | str, src: SocketAddress, dst: SocketAddress, tcp: bytes
+    ) -> HeldSegment:
+        """Send `tcp` (a TCP header and payload, checksum filled) from `src` to `dst` through a
+        raw socket in `sender`'s host, and hold it like any other segment of that host.
+
+        The segment passes the sender's output hook, so it is held there; it is returned
+        at once, ahead of what the kernel emitted before it, and is not counted as one
+        TCP sent (a raw socket's segment is not). Segments emitted before are taken
+        first, with the states they were sent in. Injected before any segment was held,
+        it names the connection the stepper follows, like any first segment.
+        """
+        role = Role(sender)
+        side = self._side(role)
+        self._catch_up()
+        self._injecting = (role, tcp)
+        try:
+            RawSender(side.host.netns).send(src, dst, tcp)
+            deadline = time.monotonic() + self.arrival_timeout
+            while self._injected is None:
+                if time.monotonic() > deadline:
+                    raise SteppingError(
+                        f"a segment injected from host {side.host.name} never reached its "
+                        f"egress queue within {self.arrival_timeout} s; is {show_address(src)} "
+                        "one of its addresses?"
+                    )
+                select.select([side.egress], [], [], 0.01)
+                self._collect()
+        finally:
+            self._injecting = None
+        emitted, self._injected = self._injected, None
+        held = HeldSegment(self, emitted)
+        self._outstanding.append(held)
+        return held
 
     def settle(self, timeout: float = ARRIVAL_TIMEOUT) -> list[ObservedSegment]:
         """Release everything held, and what it causes, until both hosts are quiet.
@@ -434,12 +491,17 @@ class Stepper:
                 return done  # the kernel decided not to acknowledge: nothing more comes
             done.append(held.release())
 
-    def release(self, held: HeldSegment) -> ObservedSegment:
-        """Deliver `held`, let the receiver process it, and return what was observed."""
+    def release(self, held: HeldSegment, *, ce: bool = False) -> ObservedSegment:
+        """Deliver `held`, let the receiver process it, and return what was observed.
+
+        With `ce`, its IP ECN bits are set to CE (11) as it leaves the sender, as a
+        congested router would mark it.
+        """
         self._finish(held)
         self._collect()  # whatever was emitted meanwhile keeps the states it was sent in
         out, into = self._sides[held.sender], self._sides[held.receiver]
-        out.egress.verdict(held.packet, accept=True)
+        marked = mark_ce(held.packet.payload) if ce else None
+        out.egress.verdict(held.packet, accept=True, payload=marked)
         arrived = into.ingress.receive(timeout=self.arrival_timeout)
         if arrived is None:
             raise SteppingError(
@@ -449,6 +511,7 @@ class Stepper:
             )
         seen = Segment.parse(arrived.payload)
         into.ingress.verdict(arrived, accept=True)
+        processed = time.monotonic() - self._started_at
         if not seen.same_on_the_wire(held.segment):
             raise SteppingError(
                 f"released {held.segment} but {into.host.name} received {seen}; the stepper "
@@ -458,7 +521,7 @@ class Stepper:
         # segment, and whatever it answered at once is in its egress queue now.
         after = self._read_states()
         self._collect(after)
-        return self._observed(held, after)
+        return self._observed(held, after, ecn=seen.ecn, arrived=processed)
 
     def drop(self, held: HeldSegment) -> ObservedSegment:
         """Throw `held` away, as a lossy network would; what was observed (``dropped``)."""
@@ -468,10 +531,17 @@ class Stepper:
         return self._observed(held, self._read_states(), dropped=True)
 
     def _observed(
-        self, held: HeldSegment, after: dict[str, StateSnapshot], *, dropped: bool = False
+        self,
+        held: HeldSegment,
+        after: dict[str, StateSnapshot],
+        *,
+        dropped: bool = False,
+        ecn: int | None = None,
+        arrived: float | None = None,
     ) -> ObservedSegment:
         """What was observed of `held`, released or dropped, kept in order; `after`: both
-        roles once it was processed (or thrown away)."""
+        roles once it was processed (or thrown away); `ecn`: its ECN bits as it arrived;
+        `arrived`: when the receiver had processed it."""
         observed = ObservedSegment(
             n=len(self._segments) + 1,
             sender=held.sender,
@@ -483,7 +553,11 @@ class Stepper:
             before=held.before,
             after=after,
             time=held.time,
+            arrived=arrived,
             dropped=dropped,
+            injected=held.injected,
+            ecn=ecn,
+            options=held.segment.options,
         )
         self._segments.append(observed)
         return observed
@@ -501,17 +575,24 @@ class Stepper:
         instead of reading them again.
         """
         taken: list[tuple[Role, QueuedPacket, Segment]] = []
+        injected: tuple[Role, QueuedPacket, Segment] | None = None
         for role, side in self._sides.items():
             for packet in side.egress.drain():
                 segment = Segment.parse(packet.payload)
-                side.taken.add(segment.flags, segment.seq)
                 self._tracker.learn(role, segment)
+                if (role, packet.payload[segment.header :]) == self._injecting:
+                    injected = (role, packet, segment)  # a raw socket's: TCP counted nothing
+                    self._injecting = None
+                    continue
+                side.taken.add(segment.flags, segment.seq)
                 taken.append((role, packet, segment))
-        if not taken:
+        if not taken and injected is None:
             return
         now = time.monotonic() - self._started_at
         before = states if states is not None else self._read_states()
         self._fifo.extend(_Emitted(role, p, s, before, now) for role, p, s in taken)
+        if injected is not None:
+            self._injected = _Emitted(*injected, before, now, injected=True)
 
     def _catch_up(self, timeout: float = CATCH_UP_TIMEOUT) -> None:
         """Take every segment TCP has counted as sent; wait (up to `timeout`) for stragglers.

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lab.tcp._names import Role, TcpFlag, TcpState
+from lab.tcp._options import TcpOption
 
 _SS_TIME = re.compile(r"(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?")
 """A time as ``ss -o`` prints it: ``1min``, ``59sec``, ``4.996ms`` (4.996 s), ``992ms``."""
@@ -61,6 +62,15 @@ class ObservedSegment:
     dropped: bool = False
     """Thrown away instead of delivered (a loss the documentation draws): `after` is then
     both roles just after, the receiver never having seen it."""
+    injected: bool = False
+    """Crafted by the runner and sent from a raw socket in the sender's host, not by its
+    kernel's TCP (the sender's state is not moved by it)."""
+    ecn: int | None = None
+    """The IP header's ECN bits as the receiver got them (2: ECT(0), 3: CE); None if unknown."""
+    options: tuple[TcpOption, ...] = ()
+    """Its TCP options, in order (NOPs left out)."""
+    arrived: float | None = None
+    """When the receiver had processed it, in the same seconds; None if dropped or unknown."""
 
     @property
     def sequence_space(self) -> int:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Final
 
 from lab._columns import align_columns
 from lab.tcp._coverage import Coverage, CoverageRow, DeviationRow, EdgeRow
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import StateSnapshot
+from lab.tcp._segment_checks import documented_extras, observed_extras
+from lab.tcp._segment_claims import ECN_CODEPOINTS
 from lab.tcp._settings import TcpSettings
 from lab.tcp._spec import ROLES, Spec
 from lab.tcp._verdict import ActionStep, ScenarioVerdict, StepVerdict, TimerVerdict
@@ -251,16 +253,26 @@ def _rows(verdict: ScenarioVerdict) -> list[_Row]:
 
 
 def _step_row(step: StepVerdict) -> _Row:
-    """A segment: documented, on the wire, and both roles' states around it."""
+    """A segment: documented, on the wire, and both roles' states around it.
+
+    What a segment documents beyond its flags (options, timing, a CE mark) follows the
+    flags in brackets, documented and observed; an injected segment says so.
+    """
+    doc, seg = step.documented_segment, step.segment
     route = f"{step.sender} {ARROW} {step.receiver}"
+    if (doc is not None and doc.inject is not None) or (seg is not None and seg.injected):
+        route += " (injected)"
     if not step.direction_ok:
         route = _marked(route)
-    if step.observed_flags is None:
+    if seg is None or step.observed_flags is None:
         wire = _marked("nothing")
     else:
-        wire = step.observed_flags.label if step.flags_ok else _marked(step.observed_flags.label)
+        wire = _with(step.observed_flags.label, observed_extras(doc, seg, step.elapsed))
+        wire = wire if step.flags_ok and step.checks_ok else _marked(wire)
     states = ", ".join(f"{role} {state}" for role, state in step.expected_states.items())
     documented = step.expected_flags.label if step.documented else "(undocumented)"
+    if doc is not None:
+        documented = _with(documented, documented_extras(doc))
     return _Row(
         str(step.n),
         (route, documented, wire, states),
@@ -268,6 +280,11 @@ def _step_row(step: StepVerdict) -> _Row:
         "ok" if step.ok else "FAIL",
         step.problems,
     )
+
+
+def _with(text: str, extras: str) -> str:
+    """``SYN (options mss 1460)``: `text` and what follows it, if anything does."""
+    return f"{text} ({extras})" if extras else text
 
 
 def _role_cell(step: StepVerdict, role: Role) -> str:
@@ -438,8 +455,26 @@ def _step_json(step: StepVerdict) -> dict[str, object]:
         "seq": None if segment is None else segment.seq,
         "ack": None if segment is None else segment.ack,
         "length": None if segment is None else segment.length,
+        **_segment_json(step),
         "problems": list(step.problems),
         "ok": step.ok,
+    }
+
+
+def _segment_json(step: StepVerdict) -> dict[str, object]:
+    """What a step documents and shows beyond flags and states: injection, timing, CE, options."""
+    doc, segment = step.documented_segment, step.segment
+    after = None if doc is None else doc.after
+    return {
+        "injected": segment.injected if segment else doc is not None and doc.inject is not None,
+        "overtakes": 0 if doc is None else doc.overtakes,
+        "expected_absent_flags": [] if doc is None else doc.absent.names,
+        "expected_ce": doc is not None and doc.ce,
+        "ecn": None if segment is None or segment.ecn is None else ECN_CODEPOINTS[segment.ecn],
+        "expected_after": None if after is None else asdict(after),
+        "elapsed": step.elapsed,
+        "expected_options": [] if doc is None else [str(o) for o in doc.options],
+        "options": None if segment is None else [str(o) for o in segment.options],
     }
 
 

@@ -15,6 +15,7 @@ from typing import Final
 
 from lab.tcp._actions import Arguments, fill
 from lab.tcp._names import Role, TcpFlag, TcpState
+from lab.tcp._segment_claims import Injection, OptionClaim, Timing
 
 __all__ = [
     "NO_FLAGS",
@@ -138,10 +139,23 @@ class DocumentedSegment:
     lost: bool = False
     """The documentation draws it lost (mermaid's ``-x``): the runner drops it, and the
     sender's retransmission is the segment documented next."""
+    inject: Injection | None = None
+    """Not sent by the sender's kernel: the runner crafts it and sends it from a raw socket
+    in the sender's host, as if that end had sent it (``- inject: server -> client RST``)."""
+    overtakes: int = 0
+    """Delivered before this many earlier segments of its sender, which stay held for the
+    segments documented after it (reordering)."""
+    ce: bool = False
+    """The runner marks it Congestion Experienced (IP ECN bits 11) before delivering it."""
+    after: Timing | None = None
+    """Sent this long after the segment documented before it, within a tolerance."""
+    options: tuple[OptionClaim, ...] = ()
+    """TCP options it carries (any value, or the one written) or does not carry."""
 
     def __str__(self) -> str:
         lost = " (lost)" if self.lost else ""
-        return f"{self.sender} -> {self.receiver} {self.flags.label}{lost}"
+        injected = "injected " if self.inject is not None else ""
+        return f"{injected}{self.sender} -> {self.receiver} {self.flags.label}{lost}"
 
 
 @dataclass(frozen=True)

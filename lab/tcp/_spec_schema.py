@@ -32,8 +32,10 @@ from lab._reader import (
     required,
     text,
 )
+from lab.tcp import _segment_schema as extra
 from lab.tcp._actions import placeholders_in, read_result, resolve
 from lab.tcp._names import Role, TcpFlag, TcpState
+from lab.tcp._segment_claims import Injection
 from lab.tcp._spec import (
     REQUIRED_FLAGS,
     ROLES,
@@ -154,10 +156,11 @@ def _action(value: object, at: At) -> Action:
 
 def _segment_line(value: object, at: At) -> tuple[Role, Role, TcpFlag]:
     """``client -> server SYN+ACK``: sender, receiver (two different roles) and flags."""
-    line = text(value, at, "a segment such as 'client -> server SYN'", _SEGMENT_FIX)
+    fix = f"write SENDER -> RECEIVER FLAGS, e.g. {at.last}: client -> server SYN+ACK"
+    line = text(value, at, "a segment such as 'client -> server SYN'", fix)
     found = _SEGMENT.fullmatch(line.strip())
     if found is None:
-        raise at.error(f"{line!r} is not a segment", _SEGMENT_FIX)
+        raise at.error(f"{line!r} is not a segment", fix)
     sender = _role(found["sender"], at)
     receiver = _role(found["receiver"], at)
     if sender == receiver:
@@ -180,7 +183,40 @@ def _segment(record: Record, at: At) -> Located[DocumentedSegment]:
     """A documented segment; states are keyed by role, each located for later checks."""
     sender, receiver, flags = record[SEGMENT]
     states: dict[str, TcpState] = dict(record[STATES])
-    segment = DocumentedSegment(sender, receiver, flags, states, lost=record[LOST])
+    both = flags & record[extra.WITHOUT]
+    if both:
+        raise at.key("without").error(
+            f"{both.label} is both documented and documented absent",
+            f"write {both.label} in segment: or in without:, not both",
+        )
+    if record[LOST] and record[extra.CE]:
+        raise at.key("ce").error(
+            "a lost segment never arrives, so it cannot arrive CE-marked",
+            "drop ce: true, or lost: true",
+        )
+    segment = DocumentedSegment(
+        sender,
+        receiver,
+        flags,
+        states,
+        absent=record[extra.WITHOUT],
+        lost=record[LOST],
+        overtakes=record[extra.OVERTAKES],
+        ce=record[extra.CE],
+        after=record[extra.AFTER],
+        options=record[extra.OPTIONS],
+    )
+    return Located(segment, at)
+
+
+def _injected(record: Record, at: At) -> Located[DocumentedSegment]:
+    """A segment the runner injects, as if its sender had sent it."""
+    sender, receiver, flags = record[INJECT]
+    injection = Injection(record[extra.SEQ], record[extra.ACK], record[extra.DATA])
+    states: dict[str, TcpState] = dict(record[STATES])
+    segment = DocumentedSegment(
+        sender, receiver, flags, states, data=injection.data > 0, inject=injection
+    )
     return Located(segment, at)
 
 
@@ -200,12 +236,14 @@ def _action_item(record: Record, at: At) -> Located[Action]:
 
 
 def _script_item(value: object, at: At) -> Located[Action] | Located[DocumentedSegment]:
-    """A script line: an action (a string, or a mapping with action: and states:) or a
-    segment (a mapping with segment:)."""
+    """A script line: an action (a string, or a mapping with action: and states:), a
+    segment (a mapping with segment:) or an injected one (a mapping with inject:)."""
     if isinstance(value, str):
         return Located(_action(value, at), at)
     if isinstance(value, Mapping):
-        return _ACTION_ITEM(value, at) if "action" in value else _SEGMENT_ITEM(value, at)
+        if "action" in value:
+            return _ACTION_ITEM(value, at)
+        return _INJECT_ITEM(value, at) if "inject" in value else _SEGMENT_ITEM(value, at)
     raise at.error(
         f"a script line must be an action or a segment, but it is {describe_value(value)}",
         "write e.g. - client closes, or - segment: client -> server FIN",
@@ -242,6 +280,7 @@ class _ScenarioDraft:
 def _draft(record: Record, at: At) -> _ScenarioDraft:
     """A scenario whose script documents something: a segment, or a state after an action."""
     script = record[SCRIPT]
+    _check_timings(script, at.key("script"))
     if not any(
         isinstance(item.value, DocumentedSegment)
         or (isinstance(item.value, Action) and (item.value.states or item.value.result))
@@ -264,6 +303,21 @@ def _draft(record: Record, at: At) -> _ScenarioDraft:
         record[SLOW],
         at,
     )
+
+
+def _check_timings(
+    script: tuple[Located[Action] | Located[DocumentedSegment], ...], at: At
+) -> None:
+    """``after:`` times a segment from the one documented before it, so that one must exist."""
+    for item in script:
+        if isinstance(item.value, DocumentedSegment):
+            if item.value.after is not None:
+                raise item.at.key("after").error(
+                    "after: times a segment from the segment documented before it, but this "
+                    "is the script's first segment",
+                    "drop after: here, or document the segment it follows",
+                )
+            return
 
 
 def _unique_keys(pairs: tuple[tuple[Located[T], str], ...], what: str) -> dict[T, str]:
@@ -302,10 +356,29 @@ LOST: Final = Key("lost", boolean, default(False))
 """``lost: true``: the runner drops the segment, and the sender's retransmission is the
 segment documented next."""
 _SEGMENT_ITEM: Final = Shape(
-    "a segment: a mapping with segment:, states: and lost:",
-    (SEGMENT, STATES, LOST),
+    "a segment: a mapping with segment:, states:, without:, lost:, overtakes:, ce:, after: and "
+    "options:",
+    (
+        SEGMENT,
+        STATES,
+        extra.WITHOUT,
+        LOST,
+        extra.OVERTAKES,
+        extra.CE,
+        extra.AFTER,
+        extra.OPTIONS,
+    ),
     _segment,
     "write e.g. - segment: client -> server SYN\n  states: {client: SYN-SENT}",
+)
+_INJECT_FIX: Final = "write SENDER -> RECEIVER FLAGS, e.g. inject: server -> client RST"
+INJECT: Final = Key("inject", _segment_line, required(_INJECT_FIX))
+"""``inject: server -> client RST``: the runner crafts the segment, as if the sender sent it."""
+_INJECT_ITEM: Final = Shape(
+    "an injected segment: a mapping with inject:, states:, seq:, ack: and data:",
+    (INJECT, STATES, extra.SEQ, extra.ACK, extra.DATA),
+    _injected,
+    "write e.g. - inject: server -> client RST\n  seq: next\n  states: {client: CLOSED}",
 )
 ACTION: Final = Key("action", _action, required("write the action: action: server listens"))
 RESULT: Final = Key("result", _result, default(None))

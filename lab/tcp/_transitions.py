@@ -13,8 +13,10 @@ which it was first seen:
 * right after an application action: the action, for the role that acted; but
   right after an action that only waits (`lab.tcp._edges.WAITS`), a timer, for
   either role (nothing is delivered while it waits);
-* while a segment is in flight, for its sender: the segment sent (its flags);
-* once a segment was processed, for its receiver: the segment received;
+* while a segment is in flight, for its sender: the segment sent (its flags), unless
+  the runner injected it (then the sender sent nothing);
+* once a segment was processed, for its receiver: the segment received, injected or not
+  (an injected RST in TIME-WAIT takes TIME-WAIT's RST edge like a real one);
 * a timer the run waited out, that ended its state as documented: the timer.
 
 Any other change (a role that moved at the other's action, a receiver of a
@@ -120,7 +122,8 @@ class _Follower:
             return
         where = f"step {step.n}"
         sender, receiver = segment.sender, segment.receiver
-        sent = Event.sent(segment.flags)
+        # An injected segment is the runner's, not the sender's kernel's: it moves no one.
+        sent = None if segment.injected else Event.sent(segment.flags)
         self.see(sender, segment.before.get(sender), sent, where, in_flight=True)
         self.see(receiver, segment.before.get(receiver), None, where, in_flight=True)
         received = None if segment.dropped else Event.received(segment.flags)

@@ -26,6 +26,10 @@ The rules, one place for all of them:
   leaves out fails unless it is ACK, or PSH on data (or ECN's ECE/CWR); so an
   omitted SYN, FIN, RST or URG fails. `strict_flags` wants exactly the
   documented flags.
+* **Beyond flags and states** (`lab.tcp._segment_checks`). Options documented
+  present or absent, a CE mark the runner was to set, and ``after:`` timings
+  are judged at the pair's step. A segment documented as injected pairs only
+  with one the runner injected, and a kernel's only with one documented as sent.
 * **Results.** An action's documented result (``result: EPIPE``) is compared
   with what the call gave (`lab.tcp._actions.result_problem`): ``ok`` takes any
   success, a count, ``EOF`` or an errno name must be exactly what it returned.
@@ -52,6 +56,7 @@ from lab.tcp._actions import result_problem
 from lab.tcp._align import Cost, Pair, align
 from lab.tcp._names import Role, TcpFlag, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
+from lab.tcp._segment_checks import segment_problems
 from lab.tcp._segments import direction_problem, flag_problems
 from lab.tcp._spec import Action, DocumentedSegment, Scenario, Timer
 
@@ -101,6 +106,12 @@ class StepVerdict:
     flags_ok: bool = True
     segment: ObservedSegment | None = field(default=None, compare=False)
     """The observed segment itself (direction, seq, ack, length), if any."""
+    documented_segment: DocumentedSegment | None = field(default=None, compare=False)
+    """The documented segment (its options, timing, CE mark, injection); None if undocumented."""
+    elapsed: float | None = None
+    """Seconds from the segment documented before it to this one, when both were observed."""
+    checks_ok: bool = True
+    """Whether its options, CE mark and timing are as documented (`lab.tcp._segment_checks`)."""
 
     @classmethod
     def undocumented(cls, n: int, seg: ObservedSegment, where: str) -> StepVerdict:
@@ -148,6 +159,7 @@ class StepVerdict:
             observed_after={},
             problems=(problem,),
             flags_ok=False,
+            documented_segment=doc,
         )
 
     @property
@@ -322,6 +334,8 @@ def judge(
     observed = [item for item in timeline if isinstance(item, ObservedSegment)]
     pairs = _pairs(scenario, timeline)
     places = _Places(pairs)
+    # Each documented segment's step and observed segment, for timing the one after it.
+    step_of = {i: (n, None if j is None else observed[j]) for n, (i, j) in enumerate(pairs, 1)}
     steps: list[StepVerdict] = []
     for n, (i, j) in enumerate(pairs, start=1):
         if i is None:
@@ -331,7 +345,17 @@ def judge(
             sent_more = any(later is not None for _, later in pairs[n:])
             steps.append(StepVerdict.missing(n, documented[i], sent_more=sent_more))
         else:
-            steps.append(_paired(n, documented[i], observed[j], strict_flags=strict_flags))
+            before = step_of.get(i - 1, (0, None))
+            steps.append(
+                _paired(
+                    n,
+                    documented[i],
+                    observed[j],
+                    strict_flags=strict_flags,
+                    family=family,
+                    before=before,
+                )
+            )
     last = final if final is not None else _last_snapshots(timeline)
     timers = [_timer(timer, timeline, last, waited or {}) for timer in scenario.timers]
     actions = _actions(scenario, timeline, pairs)
@@ -374,6 +398,8 @@ def _pairs(scenario: Scenario, timeline: Sequence[Observation]) -> list[Pair]:
 
     def cost(i: int, j: int) -> Cost | None:
         doc, seg = documented[i], observed[j]
+        if (doc.inject is not None) != seg.injected:
+            return None  # what the runner injected is never what a kernel sent
         differs = (
             (direction_problem(doc, seg) is not None)
             + bool(flag_problems(doc, seg, strict=False))
@@ -427,12 +453,28 @@ def _observed_state(doc: DocumentedSegment, seg: ObservedSegment, role: str) -> 
 
 
 def _paired(
-    n: int, doc: DocumentedSegment, seg: ObservedSegment, *, strict_flags: bool
+    n: int,
+    doc: DocumentedSegment,
+    seg: ObservedSegment,
+    *,
+    strict_flags: bool,
+    family: str = "",
+    before: tuple[int, ObservedSegment | None] = (0, None),
 ) -> StepVerdict:
-    """A documented segment and the observed one paired with it."""
+    """A documented segment and the observed one paired with it.
+
+    `before` is the step of the segment documented before it, and what was observed
+    there (None: nothing), for its ``after:`` timing.
+    """
     direction = direction_problem(doc, seg)
     flags = flag_problems(doc, seg, strict=strict_flags)
     problems = [*([direction] if direction else []), *flags]
+    since, previous = before
+    elapsed = None if previous is None else _elapsed(previous, seg)
+    checks = segment_problems(
+        doc, seg, family=family, elapsed=elapsed, since=f"step {since}" if since else ""
+    )
+    problems += checks
     observed_states: dict[str, TcpState | None] = {}
     for role, expected in doc.states.items():
         actual = observed_states[role] = _observed_state(doc, seg, role)
@@ -451,7 +493,18 @@ def _paired(
         problems=tuple(problems),
         flags_ok=not flags,
         segment=seg,
+        documented_segment=doc,
+        elapsed=elapsed,
+        checks_ok=not checks,
     )
+
+
+def _elapsed(previous: ObservedSegment, seg: ObservedSegment) -> float | None:
+    """Seconds from `previous` reaching its receiver (or, dropped, leaving its sender) to `seg`
+    leaving its sender: what a receiver's timer (a delayed ACK) or a sender's (a
+    retransmission) counts, without the time the stepper held `previous`."""
+    start = previous.arrived if previous.arrived is not None else previous.time
+    return None if start is None or seg.time is None else seg.time - start
 
 
 def _state_problem(

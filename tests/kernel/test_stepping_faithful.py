@@ -121,15 +121,19 @@ def test_the_report_and_the_json_show_the_settings(
 
 
 def test_the_packaged_scenarios_need_no_setting_beyond_the_kernels_defaults() -> None:
-    # Stepping needs none. A scenario sets one only to show what it changes: ECN, off by
-    # default for the side that connects, where a scenario shows its flags; a shortened
-    # timer, where a scenario shows the timer end its state; the SYN's retries cut to one,
-    # where a scenario waits them out (3 s, not the default's 2 minutes).
+    # Stepping needs none but to reorder: two segments held at once would race the tail loss
+    # probe. A scenario sets one to show what it changes: ECN, off by default for the side
+    # that connects, where a scenario shows its flags; RFC 1337's fix; a shortened timer,
+    # where a scenario shows the timer end its state; the SYN's retries cut to one, where a
+    # scenario waits them out (3 s, not the default's 2 minutes).
     needed = {name: s.sysctls for name, s in load_spec().scenarios.items() if s.sysctls}
     assert needed == {
         "ecn-open": {"net.ipv4.tcp_ecn": "1"},
         "fin-wait-2-timeout": {"net.ipv4.tcp_fin_timeout": "1"},
         "syn-retries-exhausted": {"net.ipv4.tcp_syn_retries": "1"},
+        "time-wait-rst-rfc1337": {"net.ipv4.tcp_rfc1337": "1"},
+        "ce-echo": {"net.ipv4.tcp_ecn": "1"},
+        "out-of-order-sack": {"net.ipv4.tcp_early_retrans": "0"},
     }
 
 

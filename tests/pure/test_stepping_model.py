@@ -81,9 +81,23 @@ def test_the_listener_stands_in_for_the_server_until_the_connection_has_a_socket
     assert tracker.state_of(Role.CLIENT, FakeSockets()).state is TcpState.CLOSED
     tracker.learn(Role.CLIENT, Segment.parse(ipv4_packet(int(SYN))))
     assert tracker.state_of(Role.SERVER, server).state is TcpState.LISTEN
+    server.sockets.append(sock(TcpState.ESTABLISHED, SERVER, CLIENT))
+    assert tracker.state_of(Role.SERVER, server).state is TcpState.ESTABLISHED
+    server.sockets.pop()  # reset: only the listener is left, which no longer stands in
+    assert tracker.state_of(Role.SERVER, server).state is TcpState.CLOSED
+
+
+def test_a_request_forgotten_in_syn_received_leaves_the_server_in_listen() -> None:
+    # RFC 9293 3.10.7.3: a passive open reset in SYN-RECEIVED returns to LISTEN; Linux
+    # drops the request socket and the listener listens on.
+    tracker = ConnectionTracker(port=8080)
+    server = FakeSockets(LISTENER)
+    tracker.learn(Role.CLIENT, Segment.parse(ipv4_packet(int(SYN))))
     server.sockets.append(sock(TcpState.SYN_RECEIVED, SERVER, CLIENT))
     assert tracker.state_of(Role.SERVER, server).state is TcpState.SYN_RECEIVED
-    server.sockets.pop()  # reset: only the listener is left, which no longer stands in
+    server.sockets.pop()
+    assert tracker.state_of(Role.SERVER, server).state is TcpState.LISTEN
+    server.sockets.pop()  # and once the listener is closed too, nothing is left
     assert tracker.state_of(Role.SERVER, server).state is TcpState.CLOSED
 
 

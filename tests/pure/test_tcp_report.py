@@ -209,7 +209,8 @@ def test_summary_lists_runs_and_coverage() -> None:
         "run",
         "documented",
         "in",
-        "simultaneous-close",
+        "simultaneous-close,",
+        "closing-rst",
     ]
     assert row(lines, " URG").split()[1:] == ["not", "run", "documented", "in", "urgent-data"]
 
@@ -285,6 +286,15 @@ STEP_KEYS = {
     "seq",
     "ack",
     "length",
+    "injected",
+    "overtakes",
+    "expected_absent_flags",
+    "expected_ce",
+    "ecn",
+    "expected_after",
+    "elapsed",
+    "expected_options",
+    "options",
     "problems",
     "ok",
 }
@@ -339,6 +349,15 @@ def test_json_shape_key_by_key() -> None:
         "seq": 1001,
         "ack": 2001,
         "length": 0,
+        "injected": False,
+        "overtakes": 0,
+        "expected_absent_flags": [],
+        "expected_ce": False,
+        "ecn": None,
+        "expected_after": None,
+        "elapsed": None,
+        "expected_options": [],
+        "options": [],
         "problems": [],
         "ok": True,
     }
