@@ -77,11 +77,13 @@ def check_scenario(
     wait_timers: bool = False,
     stepping: bool = True,
     on_wait: Callable[[TimerWait], None] | None = None,
+    on_idle: Callable[[], None] | None = None,
 ) -> ScenarioCheck:
     """Run one documented scenario in a started `lab`, stepping unless told not to; judge it.
 
     `client` and `server` name the lab hosts that play the roles; `on_wait`
-    hears how a wait for a timer stands (see `run_scenario`).
+    hears how a wait for a timer stands, `on_idle` that the run is about to wait a
+    kernel timer out (see `run_scenario`).
     """
     if isinstance(scenario, str):
         loaded = spec if isinstance(spec, Spec) else load_spec(spec)
@@ -97,6 +99,7 @@ def check_scenario(
         wait_timers=wait_timers,
         stepping=stepping,
         on_wait=on_wait,
+        on_idle=on_idle,
     )
     verdict = judge(
         scenario,
@@ -384,8 +387,9 @@ def run_plan(
 
     Up to `jobs` runs go side by side, each in its own lab and thread (default:
     `default_jobs`); ``jobs=1`` runs them one after another in this thread.
-    With `wait_timers`, a run that waits out a timer gives its place to the
-    next, so the waits (TIME-WAIT: 60 s) overlap, up to `MAX_WAITING` of them.
+    A run that waits a kernel timer out (a segment drawn lost, a ``waits for``
+    action, and with `wait_timers` a timed state such as TIME-WAIT's 60 s) gives its
+    place to the next, so the waits overlap, up to `MAX_WAITING` of them.
     Results, report and JSON follow the plan's order whatever order runs end
     in; `progress` hears every event in this thread, each naming its run.
     """
@@ -437,6 +441,7 @@ def run_plan(
                 wait_timers=wait_timers,
                 stepping=stepping,
                 on_wait=on_wait,
+                on_idle=lane.waiting,  # it waits for a kernel timer: the next run may start
             )
 
     # Side by side: the runs that must run alone first, while nothing else has started,
@@ -466,7 +471,7 @@ def run_plan(
             one_run,
             hear=hear,
             jobs=jobs,
-            waiting=MAX_WAITING if wait_timers else 0,
+            waiting=MAX_WAITING,
             alone=_runs_alone,
         )
     except KeyboardInterrupt as interrupt:
@@ -478,7 +483,7 @@ MAX_JOBS = 4
 """At most this many runs side by side by default: a run mostly waits for the kernel."""
 
 MAX_WAITING = 28
-"""With ``wait_timers``: at most this many runs waiting out a timer beside those that work.
+"""At most this many runs waiting a kernel timer out beside those that work.
 
 Each keeps its lab and stepper open meanwhile (some 17 descriptors); select(2) and the
 usual limit of open descriptors stop at 1024."""

@@ -52,6 +52,8 @@ _COARSE_CLOCK: Final = 6
 SHORT_TIMER: Final = 3.0
 """Seconds of a timer every run waits out, --wait-timers or not: a timer a scenario shortens
 with a sysctl (an orphaned FIN-WAIT-2 with ``tcp_fin_timeout: 1``) is shown, not skipped."""
+WAITING_VERB: Final = "waits for"
+"""The verbs that wait for the kernel (``waits for the connection``): the run idles."""
 SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
 """Kernel timers (as ``ss -o`` names them) that end their state on their own, with no
 segment: TIME-WAIT's, and an orphaned FIN-WAIT-2's (a closed socket waiting for its
@@ -129,13 +131,16 @@ def run_scenario(
     segment_timeout: float = SEGMENT_TIMEOUT,
     stepping: bool = True,
     on_wait: Callable[[TimerWait], None] | None = None,
+    on_idle: Callable[[], None] | None = None,
 ) -> ScenarioRun:
     """Run `scenario` in `lab` with every segment held and released in turn.
 
     `client` and `server` name the lab hosts that play the roles. With
     `wait_timers`, `on_wait` hears how each wait stands, about four times a
     second (a countdown for people who would otherwise wait a minute in
-    silence). Without
+    silence). `on_idle` hears that the run is about to wait a kernel timer out
+    (a segment drawn lost, a ``waits for`` action): for what runs other work
+    meanwhile (`lab check` starts the next run). Without
     `stepping` (plain mode) nothing is held: segments come from the capture
     and states are read only after each action, so the verdict names the
     documented states that could not be seen.
@@ -163,7 +168,14 @@ def run_scenario(
                 setup += stepper.settle()
             started = stepper.states()
             if not stopped:
-                stopped = _run_script(stepper, sockets, scenario, timeline, segment_timeout)
+                stopped = _run_script(
+                    stepper,
+                    sockets,
+                    scenario,
+                    timeline,
+                    segment_timeout,
+                    on_idle=on_idle or _nothing,
+                )
             timeline += stepper.settle()  # anything the documentation does not list
             ending = final = stepper.states()
             ss: dict[str, str] = {role: stepper.ss(role) for role in Role}
@@ -196,6 +208,8 @@ def _run_script(
     scenario: Scenario,
     timeline: list[Observation],
     segment_timeout: float,
+    *,
+    on_idle: Callable[[], None],
 ) -> str:
     """Run the script's actions and segments in order, adding what happens to `timeline`.
 
@@ -208,6 +222,8 @@ def _run_script(
     timeout = segment_timeout
     for n, item in enumerate(steps):
         if isinstance(item, Action):
+            if item.verb.startswith(WAITING_VERB):
+                on_idle()
             try:
                 result = stepper.act(item.actor, sockets.perform(item))
             except SteppingError as error:
@@ -225,6 +241,7 @@ def _run_script(
         if held is None:
             return ""  # judged as "not observed" from here on
         if item.lost:  # drawn lost: dropped; TCP resends it on its timer
+            on_idle()
             timeline.append(held.drop())
             timeout = max(segment_timeout, RETRANSMIT_TIMEOUT)
             continue
@@ -233,6 +250,10 @@ def _run_script(
             _wait_for_a_tick()  # the action answers it: give it a whole tick
         timeline.append(held.release(ce=item.ce))
     return ""
+
+
+def _nothing() -> None:
+    """An `on_idle` that does nothing."""
 
 
 def _wait_for_a_tick() -> None:

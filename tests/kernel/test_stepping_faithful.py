@@ -120,11 +120,12 @@ def test_the_report_and_the_json_show_the_settings(
     assert scenarios["open"]["settings"] == {}
 
 
-def test_the_packaged_scenarios_need_no_setting_beyond_the_kernels_defaults() -> None:
-    # Stepping needs none but to reorder: two segments held at once would race the tail loss
-    # probe. A scenario sets one to show what it changes: ECN, off by default for the side
-    # that connects, where a scenario shows its flags; RFC 1337's fix; a shortened timer,
-    # where a scenario shows the timer end its state; the SYN's retries cut to one, where a
+def test_the_packaged_scenarios_set_only_what_they_show_or_holding_two_segments_needs() -> None:
+    # Stepping needs none but where two segments of one end are unacknowledged at once
+    # (reordering, two writes with TCP_NODELAY): a held one would race the tail loss probe.
+    # A scenario sets one to show what it changes: ECN, off by default for the side that
+    # connects, where a scenario shows its flags; RFC 1337's fix; a shortened timer, where a
+    # scenario shows the timer end its state; the SYN's retries cut to one, where a
     # scenario waits them out (3 s, not the default's 2 minutes).
     needed = {name: s.sysctls for name, s in load_spec().scenarios.items() if s.sysctls}
     assert needed == {
@@ -134,6 +135,8 @@ def test_the_packaged_scenarios_need_no_setting_beyond_the_kernels_defaults() ->
         "time-wait-rst-rfc1337": {"net.ipv4.tcp_rfc1337": "1"},
         "ce-echo": {"net.ipv4.tcp_ecn": "1"},
         "out-of-order-sack": {"net.ipv4.tcp_early_retrans": "0"},
+        "nodelay": {"net.ipv4.tcp_early_retrans": "0"},
+        "syn-user-timeout": {"net.ipv4.tcp_syn_retries": "1"},
     }
 
 
