@@ -81,8 +81,11 @@ def test_json_and_pcaps_agree(tmp_path: Path) -> None:
     # The one full run of the suite (the CLI test runs one scenario): a module-scoped result
     # shared by two tests would still run once per pytest-xdist worker that runs one of them.
     result = run_check(pcap_dir=tmp_path)
-    runs = len(SPEC.scenarios) * len(FAMILIES)
+    slow = {name for name, scenario in SPEC.scenarios.items() if scenario.slow}
+    assert set(result.slow_left_out) == slow  # they run under --wait-timers
+    runs = (len(SPEC.scenarios) - len(slow)) * len(FAMILIES)
     assert len(result.runs) == runs
+    assert result.to_json()["slow_left_out"] == result.slow_left_out
     assert f"{runs} scenario runs: {runs} agree with the documentation" in result.report()
     data = result.to_json()
     assert data["ok"] is True
