@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lab import Lab, check_scenario, run_check
-from lab.tcp import DocumentedSegment, Role, TcpFlag, TcpState, load_spec
+from lab.tcp import Action, DocumentedSegment, Role, TcpFlag, TcpState, load_spec
 from lab.tcp._transitions import edges_shown
 
 FAMILIES = ["IPv4", "IPv6"]
@@ -84,3 +84,21 @@ def test_data_after_close_documented_as_delivered_fails_at_the_reset(
     problems = " ".join(check.verdict.steps[3].problems)
     assert "RST" in problems, problems
     assert "CLOSED" in problems, problems
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_reset_in_syn_received_documented_as_refused_fails_at_the_wait(
+    lab: Lab, tmp_path: Path, family: str
+) -> None:
+    scenario = SPEC.scenarios["syn-received-rst-active"]
+    *script, wait = scenario.script
+    assert isinstance(wait, Action)
+    assert wait.result == "ECONNRESET"
+    refused = dataclasses.replace(wait, result="ECONNREFUSED")  # RFC 9293's "refused"
+    textbook = dataclasses.replace(scenario, script=(*script, refused))
+    check = check_scenario(lab, textbook, family=family, pcap=tmp_path / "r.pcap")
+    assert all(step.ok for step in check.verdict.steps)
+    assert check.verdict.problems == (
+        "after 'client waits for the connection': the call returned ECONNRESET, "
+        "documented ECONNREFUSED",
+    )
