@@ -28,6 +28,7 @@ from lab.stepping._observer import Observer
 from lab.stepping._profile import apply_sysctls
 from lab.stepping._sockets import VERBS, ScenarioSockets
 from lab.stepping._stepper import HeldSegment, Stepper
+from lab.tcp._edges import WAITS, Event
 from lab.tcp._names import Role, TcpState
 from lab.tcp._observed import Observation, ObservedAction, ObservedSegment, StateSnapshot
 from lab.tcp._record import RunRecord, initial_sequence_numbers
@@ -52,8 +53,6 @@ _COARSE_CLOCK: Final = 6
 SHORT_TIMER: Final = 3.0
 """Seconds of a timer every run waits out, --wait-timers or not: a timer a scenario shortens
 with a sysctl (an orphaned FIN-WAIT-2 with ``tcp_fin_timeout: 1``) is shown, not skipped."""
-WAITING_VERB: Final = "waits for"
-"""The verbs that wait for the kernel (``waits for the connection``): the run idles."""
 SELF_ENDING_TIMERS: Final = frozenset({"timewait"})
 """Kernel timers (as ``ss -o`` names them) that end their state on their own, with no
 segment: TIME-WAIT's, and an orphaned FIN-WAIT-2's (a closed socket waiting for its
@@ -222,7 +221,7 @@ def _run_script(
     timeout = segment_timeout
     for n, item in enumerate(steps):
         if isinstance(item, Action):
-            if item.verb.startswith(WAITING_VERB):
+            if WAITS.matches(Event.action(item.verb)):  # it only waits for the kernel
                 on_idle()
             try:
                 result = stepper.act(item.actor, sockets.perform(item))
