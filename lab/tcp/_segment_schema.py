@@ -151,6 +151,14 @@ def _option_value(kind: OptionKind, value: object, at: At) -> OptionClaim:
             except UnknownNameError as error:
                 raise at.key(name).error(error.problem, error.fix) from None
             by_family.append((str(family), read_number(number, at.key(name))))
+        missing = [str(f) for f in Family if str(f) not in dict(by_family)]
+        if missing:  # else that family's runs would take any number: a check that never fails
+            raise at.error(
+                f"{kind.label} gives no number for {' or '.join(missing)}, and every scenario "
+                "runs over it too",
+                f"write a number for each family, e.g. {{{kind.label}: {{IPv4: 1460, IPv6: "
+                f"1440}}}}, or one for both: {{{kind.label}: 1460}}",
+            )
         return OptionClaim(kind, by_family=tuple(by_family))
     return OptionClaim(kind, value=read_number(value, at))
 

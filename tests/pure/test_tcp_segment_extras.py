@@ -217,6 +217,13 @@ BAD = [
         id="option-number-for-no-family",
     ),
     pytest.param(
+        lambda d: script(d, "syn-options")[2].update(options=[{"mss": {"IPv4": 1460}}]),
+        "scenarios.syn-options.script[2].options[0].mss",
+        "mss gives no number for IPv6, and every scenario runs over it too",
+        "{mss: {IPv4: 1460, IPv6: 1440}}, or one for both: {mss: 1460}",
+        id="option-number-for-one-family",
+    ),
+    pytest.param(
         lambda d: script(d, "ce-echo")[1].update(lost=True),
         "scenarios.ce-echo.script[1].ce",
         "a lost segment never arrives, so it cannot arrive CE-marked",
