@@ -36,7 +36,18 @@ from lab.tcp._names import TcpFlag
 from lab.tcp._options import OptionKind
 from lab.tcp._segment_claims import OptionClaim, Timing
 
-__all__ = ["ACK", "AFTER", "CE", "DATA", "OPTIONS", "OVERTAKES", "SEQ", "WITHOUT"]
+__all__ = [
+    "ACK",
+    "AFTER",
+    "CE",
+    "DATA",
+    "DURATION",
+    "OPTIONS",
+    "OVERTAKES",
+    "SEQ",
+    "UNITS",
+    "WITHOUT",
+]
 
 MAX_INJECTED_DATA: Final = 1400
 """The most payload an injected segment carries: one segment on the lab's links."""
@@ -45,12 +56,14 @@ _AFTER_FIX: Final = (
     "write e.g. after: 1s ±0.3, after: 40ms -25ms +110ms (earlier and later), or "
     "after: {seconds: 1.0, within: 0.3}"
 )
-_TIME: Final = re.compile(r"\s*(?P<number>\d+(?:\.\d*)?)\s*(?P<unit>ms|s)")
-_TOLERANCE: Final = re.compile(
-    r"\s*(?P<sign>±|\+/-|\+-|\+|-)\s*(?P<number>\d+(?:\.\d*)?)\s*(?P<unit>ms|s)?"
-)
+UNITS: Final = {"min": 60.0, "sec": 1.0, "ms": 0.001, "s": 1.0}
+"""The units a duration is written in (``after: 40ms``, a timer's ``lasts: 1min``), in
+seconds; in this order, so that a pattern tries ``ms`` before ``s``."""
+DURATION: Final = rf"(?P<number>\d+(?:\.\d*)?)\s*(?P<unit>{'|'.join(UNITS)})"
+"""A number and its unit; the unit optional where the pattern adds ``?``."""
+_TIME: Final = re.compile(rf"\s*{DURATION}")
+_TOLERANCE: Final = re.compile(rf"\s*(?P<sign>±|\+/-|\+-|\+|-)\s*{DURATION}?")
 _SIGNS: Final = {"±": "±", "+/-": "±", "+-": "±", "+": "+", "-": "-"}
-_UNITS: Final = {"s": 1.0, "ms": 0.001}
 _TIMING_KEYS: Final = ({"seconds", "within"}, {"seconds", "within", "later"})
 
 
@@ -92,7 +105,7 @@ def _tolerance(text: str) -> tuple[float, dict[str, float]] | None:
     if found is None:
         return None
     unit = found["unit"]
-    after = float(found["number"]) * _UNITS[unit]
+    after = float(found["number"]) * UNITS[unit]
     parts: dict[str, float] = {}
     at = found.end()
     while at < len(text.rstrip()):
@@ -100,7 +113,7 @@ def _tolerance(text: str) -> tuple[float, dict[str, float]] | None:
         sign = None if part is None else _SIGNS[part["sign"]]
         if part is None or sign is None or sign in parts:
             return None
-        parts[sign] = float(part["number"]) * _UNITS[part["unit"] or unit]
+        parts[sign] = float(part["number"]) * UNITS[part["unit"] or unit]
         at = part.end()
     return (after, parts) if parts else None
 

@@ -408,8 +408,7 @@ SCRIPT: Final = Key(
 ROLE: Final = Key("role", _role, required("name the role whose state a timer ends: role: client"))
 STATE: Final = Key("state", _state, required("name the state the timer ends: state: TIME-WAIT"))
 THEN: Final = Key("then", _state, required("name the state after the timer: then: CLOSED"))
-_SECONDS: Final = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min)?\s*")
-_UNIT: Final = {"ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, None: 1.0}
+_SECONDS: Final = re.compile(rf"\s*{extra.DURATION}?\s*")
 
 
 def _seconds(value: object, at: At) -> float:
@@ -421,7 +420,7 @@ def _seconds(value: object, at: At) -> float:
         found = _SECONDS.fullmatch(text(value, at, "a duration", fix))
         if found is None:
             raise at.error(f"must be a duration, but it is {describe_value(value)}", fix)
-        number = float(found[1]) * _UNIT[found[2]]
+        number = float(found["number"]) * extra.UNITS[found["unit"] or "s"]
     if number <= 0:
         raise at.error(f"must be more than 0 s, but it is {describe_value(value)}", fix)
     return number
