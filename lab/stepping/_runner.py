@@ -234,7 +234,10 @@ def _run_script(
             continue
         if item.inject is not None:
             stray = stray_ends(sockets.address, sockets.port)
-            held: HeldSegment | None = inject(stepper, stray, item)
+            try:
+                held: HeldSegment | None = inject(stepper, stray, item)
+            except SteppingError as error:  # judged as far as it went, like an action
+                return f"'inject: {item}' could not be done: {error}"
         else:
             held = _next_segment(stepper, item.sender, timeout, skip=item.overtakes)
         if held is None:

@@ -280,6 +280,8 @@ class ScenarioSockets:
     def _connect(self, role: Role, port: int) -> str:
         sock = self.conn.get(role) if role in self.bound else None
         if sock is None:
+            if role in self.conn:  # connecting again: the earlier socket is closed first
+                self.conn.pop(role).close()
             sock = self._open(role)
             self.conn[role] = sock
         code = sock.connect_ex((self.address(role.peer), port))
