@@ -102,3 +102,20 @@ def test_a_reset_in_syn_received_documented_as_refused_fails_at_the_wait(
         "after 'client waits for the connection': the call returned ECONNRESET, "
         "documented ECONNREFUSED",
     )
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_reset_before_accept_documented_as_aborted_fails_at_the_accept(
+    lab: Lab, tmp_path: Path, family: str
+) -> None:
+    scenario = SPEC.scenarios["reset-before-accept"]
+    *before, accept, read = scenario.script
+    assert isinstance(accept, Action)
+    assert accept.verb == "accepts"
+    aborted = dataclasses.replace(accept, result="ECONNABORTED")  # what BSD may answer
+    textbook = dataclasses.replace(scenario, script=(*before, aborted, read))
+    check = check_scenario(lab, textbook, family=family, pcap=tmp_path / "a.pcap")
+    assert all(step.ok for step in check.verdict.steps)
+    assert check.verdict.problems == (
+        "after 'server accepts': the call succeeded, documented ECONNABORTED",
+    )
