@@ -28,6 +28,7 @@ from lab._errors import LabError, SpecError
 from lab._side_by_side import Done, Lane, side_by_side
 from lab.kernel._lab import Lab
 from lab.stepping._capture import import_pcap_writer
+from lab.stepping._nftables import queue_path
 from lab.stepping._profile import read_tcp_settings
 from lab.stepping._runner import VERBS, ScenarioRun, TimerWait, run_scenario
 from lab.tcp._assertions import assert_verdict
@@ -133,6 +134,8 @@ class CheckResult:
     """Families not run because the ends do not share them, and why."""
     tcp_settings: TcpSettings | None = None
     """The TCP settings of the ends' hosts before any scenario ran, and who set which."""
+    queue: str | None = None
+    """How the stepper queued segments on this kernel (``nft_queue``), None if it did not."""
     interrupted: bool = False
     """Ctrl-C stopped the check: `runs` are those that finished, `not_run` the others."""
     not_run: tuple[str, ...] = ()
@@ -263,6 +266,7 @@ class CheckResult:
         data["left_out"] = {str(family): why for family, why in self.left_out.items()}
         data["slow_left_out"] = dict(self.slow_left_out)
         data["tcp_settings"] = None if self.tcp_settings is None else self.tcp_settings.to_json()
+        data["queue"] = self.queue
         data["seconds"] = round(self.seconds, 3)
         data["interrupted"] = self.interrupted
         data["not_run"] = list(self.not_run)
@@ -415,6 +419,7 @@ def run_plan(
             families=plan.families,
             left_out=plan.left_out,
             tcp_settings=settings,
+            queue=queue_path(),
             interrupted=interrupted,
             not_run=tuple(r.label for i, r in enumerate(planned) if i not in checks),
             scenarios=tuple(s.name for s in plan.scenarios),

@@ -397,6 +397,8 @@ class NoteCheck:
             ],
             "warnings": [{"line": w.line, "message": w.message} for w in self.note.warnings],
             "kernel": result.kernel,
+            "tcp_settings": None if result.tcp_settings is None else result.tcp_settings.to_json(),
+            "queue": result.queue,
             "topology": result.topology.name,
             "families": [str(f) for f in result.families],
             "left_out": {str(f): why for f, why in result.left_out.items()},

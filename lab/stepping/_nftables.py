@@ -131,6 +131,15 @@ _native_queue: bool | None = None
 """Whether this kernel has nft_queue: None until the first install in this process tells."""
 
 
+QUEUE_PATHS = {True: "nft_queue", False: "NFQUEUE through nft_compat"}
+"""How the rules queue, as reports name it: the native expression, or xtables' target."""
+
+
+def queue_path() -> str | None:
+    """How this process's queue rules were written (`QUEUE_PATHS`); None before the first."""
+    return None if _native_queue is None else QUEUE_PATHS[_native_queue]
+
+
 class QueueRules:
     """The stepper's tables in one namespace, over one nf_tables netlink socket."""
 
