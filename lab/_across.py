@@ -36,7 +36,7 @@ The merged JSON (`Across.to_json`), for CI::
         ...],
       "rows": [
         {"kind": "step",          # action, timer, run; claim for notes
-         "where": {"scenario": "open", "family": "IPv4", "n": "1"},   # notes: line, family, says
+         "where": {"scenario": "open", "family": "IPv4", "n": "1"},   # notes: line, says
          "documented": "SYN; client SYN-SENT",
          "cells": {"host": {"text": "SYN; SYN-SENT", "ok": true, "problems": [], "observed": ""},
                    "6.1": null},  # null: not in that kernel's result
@@ -48,7 +48,8 @@ The merged JSON (`Across.to_json`), for CI::
       "results": {"host": {...}, "6.1": {...}}                  # each JSON as lab check wrote it
     }
 
-``agree`` and ``disagree`` count scenario runs (tables) or claims (notes).
+``agree`` and ``disagree`` count scenario runs (tables) or claims (notes: a
+claim over IPv4 and IPv6 is one, its cell ``IPv4 ok, IPv6 fail`` when they differ).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from lab._errors import InputError, LabError
 __all__ = [
     "DIFFERS",
     "FAILS",
+    "NOT_RUN",
     "Across",
     "Cell",
     "KernelResult",
