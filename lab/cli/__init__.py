@@ -56,13 +56,14 @@ def _parser() -> Parser:
     # The verbs bring in the library (the kernel side, stepping, pyroute2: ~0.3 s); imported
     # here, inside main's handlers, so that a Ctrl-C from the first moment ends with
     # "interrupted" and 130, not a traceback.
-    from lab.cli import _check_command, _lab_commands  # noqa: PLC0415
+    from lab.cli import _check_command, _diff_command, _lab_commands  # noqa: PLC0415
 
     parser = Parser(prog="lab", description="Network-namespace labs for checking TCP behaviour.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="verb", required=True, parser_class=Parser)
     _lab_commands.add_show_and_demo(sub)
     _check_command.add_check(sub)
+    _diff_command.add_diff(sub)
     _lab_commands.add_lab_verbs(sub)
     return parser
 
