@@ -1,0 +1,374 @@
+"""Fetching Debian kernels into the cache, and turning a kernel name into a `KernelImage`.
+
+    resolve_kernel("6.1")  ->  parse_name  ->  in the cache?  ->  yes: that one
+                                                      no: fetch_kernel
+    fetch_kernel:  lock the cache  ->  apt-get update (lists older than a day, or --refresh)
+                   ->  apt-cache pkgnames + madison  ->  the newest package that fits
+                   ->  apt-get download  ->  dpkg-deb -x  ->  depmod -b  ->  rename into place
+
+apt runs with a private setup inside the cache (``CACHE/.apt``: its own
+sources, lists, package cache and an empty dpkg status), so the machine's
+/etc/apt and /var/lib/apt are neither read for sources nor written. Its
+apt.conf.d is still read, so a proxy set there is used. Anyone can fetch:
+apt's sandbox user ``_apt`` is used when root runs it and can reach the cache,
+else apt runs as the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from lab._errors import LabError
+from lab.vm._cache import (
+    CACHE_VARIABLE,
+    CachedKernel,
+    cache_dir,
+    cache_lock,
+    read_cache,
+    write_metadata,
+)
+from lab.vm._catalog import (
+    PACKAGE_PREFIX,
+    SUITES,
+    Host,
+    Offer,
+    Wanted,
+    kernel_from_path,
+    newest,
+    parse_madison,
+    parse_name,
+)
+from lab.vm._image import KernelImage
+
+__all__ = ["Fetched", "PrivateApt", "fetch_kernel", "resolve_kernel"]
+
+Progress = Callable[[str], None]
+"""Where a fetch reports each step, one line at a time (the CLI prints them)."""
+
+KEYRING: Final = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+ARCHIVES: Final = (
+    ("http://deb.debian.org/debian", ("{suite}", "{suite}-updates")),
+    ("http://deb.debian.org/debian-security", ("{suite}-security",)),
+)
+"""Each archive's URL and its suites for each Debian release in `SUITES`."""
+LISTS_FRESH_FOR: Final = 24 * 3600
+"""Seconds the package lists are used without asking the archive again (--refresh asks)."""
+APT_FOLDER: Final = ".apt"
+SANDBOX_USER: Final = "_apt"
+
+_MISSING_PROGRAM: Final = {
+    "apt-get": "apt-get is missing; this needs a Debian-based machine with apt",
+    "apt-cache": "apt-cache is missing; this needs a Debian-based machine with apt",
+    "dpkg-deb": "dpkg-deb is missing; install it: apt-get install dpkg",
+    "depmod": "depmod is missing; install it: apt-get install kmod",
+}
+"""What to do when a program a fetch runs is not installed."""
+
+_STEP_FIX: Final = {
+    "apt-get update": (
+        "check that deb.debian.org can be reached from here (a proxy goes in "
+        "/etc/apt/apt.conf.d), then run the command again"
+    ),
+    "apt-cache": "run again with --refresh (the package lists may be damaged)",
+    "apt-get download": (
+        "check that deb.debian.org can be reached from here; if it can, run again with "
+        "--refresh (the package lists may be out of date)"
+    ),
+    "dpkg-deb": "the download may be damaged; run the command again",
+    "depmod": "the package's modules may be damaged; run the command again",
+}
+"""What to do when a step of a fetch fails, by the step."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What fetching one kernel name gave: the kernel, and whether it was in the cache."""
+
+    image: KernelImage
+    """Named as asked: ``6.1``."""
+    folder: Path | None
+    """Its folder in the cache; None for a kernel given by path."""
+    cached: bool
+    """True when nothing was downloaded (it was there, or it is a path)."""
+    seconds: float
+
+
+def _last_error(output: str) -> str:
+    """apt's own last error line (``E: …``, or a failed fetch), else the last line it printed."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("E:", "W: Failed to fetch", "Err:"))]
+    return (errors or lines or ["(no output)"])[-1]
+
+
+def _run(argv: Sequence[str], step: str, *, cwd: Path | None = None) -> str:
+    """Run one program of a fetch; its output, or a LabError with its last error and a fix."""
+    env = {**os.environ, "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise LabError(f"cannot fetch kernels: {_MISSING_PROGRAM[argv[0]]}") from None
+    output = done.stdout + done.stderr
+    failed = done.returncode != 0 or (
+        step == "apt-get update" and any(m in output for m in ("\nE:", "W: Failed to fetch"))
+    )
+    if failed:  # apt-get update ends with 0 when it could not reach an archive: warnings
+        raise LabError(f"{step} failed: {_last_error(output)}; {_STEP_FIX[step]}")
+    return done.stdout
+
+
+def _reachable_by_others(folder: Path) -> bool:
+    """Whether every folder from / down to `folder` lets other users through (o+x)."""
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in (folder, *folder.parents))
+
+
+class PrivateApt:
+    """apt-get and apt-cache on a private setup in `folder`: Debian's archives, no host state."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._stamp = folder / "updated"
+        try:
+            self._sandbox = pwd.getpwnam(SANDBOX_USER) if os.geteuid() == 0 else None
+        except KeyError:
+            self._sandbox = None
+
+    def prepare(self) -> None:
+        """Make the folders and write the sources list (again: the series may have changed)."""
+        if not KEYRING.is_file():
+            raise LabError(
+                f"cannot fetch kernels: Debian's archive keyring {KEYRING} is missing; "
+                "install it: apt-get install debian-archive-keyring"
+            )
+        for sub in ("sources.list.d", "preferences.d", "trusted.gpg.d", "lists/partial", "cache"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        (self.folder / "status").touch()
+        (self.folder / "sources.list.d" / "debian.sources").write_text(self.sources())
+        if self._sandbox is not None and not _reachable_by_others(self.folder):
+            self._sandbox = None  # _apt could not write its downloads here: apt runs as root
+
+    @staticmethod
+    def sources() -> str:
+        """The deb822 sources list: every suite of every Debian release lab fetches from."""
+        stanzas = [
+            f"Types: deb\nURIs: {uri}\n"
+            f"Suites: {' '.join(s.format(suite=r) for r in SUITES for s in suites)}\n"
+            f"Components: main\nArchitectures: amd64\nSigned-By: {KEYRING}\n"
+            for uri, suites in ARCHIVES
+        ]
+        return "\n".join(stanzas)
+
+    def options(self) -> list[str]:
+        """The ``-o`` options that point apt at this setup and nowhere else."""
+        apt = self.folder
+        settings = {
+            "Dir::Etc::sourcelist": apt / "sources.list",
+            "Dir::Etc::sourceparts": apt / "sources.list.d",
+            "Dir::Etc::preferences": apt / "preferences",
+            "Dir::Etc::preferencesparts": apt / "preferences.d",
+            "Dir::Etc::trusted": apt / "trusted.gpg",
+            "Dir::Etc::trustedparts": apt / "trusted.gpg.d",
+            "Dir::State": apt,
+            "Dir::State::lists": apt / "lists",
+            "Dir::State::status": apt / "status",
+            "Dir::Cache": apt / "cache",
+            "APT::Architecture": "amd64",
+            "APT::Architectures": "amd64",
+            "Acquire::Languages": "none",
+            "APT::Sandbox::User": SANDBOX_USER if self._sandbox else "root",
+        }
+        if os.geteuid() != 0:
+            del settings["APT::Sandbox::User"]  # apt only changes user when it is root
+        return [f"-o{key}={value}" for key, value in settings.items()]
+
+    def lists_age(self) -> float | None:
+        """Seconds since the lists were last brought up to date; None if never."""
+        try:
+            return time.time() - self._stamp.stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def update(self) -> None:
+        """apt-get update: the package lists of every suite, from the archives."""
+        _run(["apt-get", *self.options(), "update"], "apt-get update")
+        self._stamp.touch()
+
+    def offers(self, wanted: Wanted) -> list[Offer]:
+        """Every version apt knows of every package `wanted` accepts."""
+        names = _run(["apt-cache", *self.options(), "pkgnames", PACKAGE_PREFIX], "apt-cache")
+        fitting = [name for name in names.split() if wanted.accepts(name)]
+        if not fitting:
+            return []
+        madison = _run(["apt-cache", *self.options(), "madison", *fitting], "apt-cache")
+        return parse_madison(madison)
+
+    def download(self, offer: Offer, into: Path) -> Path:
+        """apt-get download that version of that package into `into`; the .deb."""
+        if self._sandbox is not None:  # apt's sandbox user writes the file
+            os.chown(into, self._sandbox.pw_uid, -1)
+        _run(
+            ["apt-get", *self.options(), "download", f"{offer.package}={offer.version}"],
+            "apt-get download",
+            cwd=into,
+        )
+        [deb] = into.glob("*.deb")
+        return deb
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _in_cache(wanted: Wanted, cache: Path) -> CachedKernel | None:
+    """The newest kernel in the cache that `wanted` accepts."""
+    kernels = {
+        Offer(k.image.package, k.image.version or ""): k
+        for k in read_cache(cache)
+        if k.image.package
+    }
+    best = newest(wanted, kernels)
+    return None if best is None else kernels[best]
+
+
+def _named(kernel: CachedKernel, name: str) -> KernelImage:
+    """The cached kernel's image, called what the user called it."""
+    return dataclasses.replace(kernel.image, name=name)
+
+
+def _choose(wanted: Wanted, apt: PrivateApt, refresh: bool, progress: Progress) -> Offer:
+    """The newest package for `wanted`, updating the lists when old, asked, or it is not found."""
+    age = apt.lists_age()
+    updated = refresh or age is None or age > LISTS_FRESH_FOR
+    if updated:
+        progress("updating the package lists (apt-get update)")
+        apt.update()
+    best = newest(wanted, apt.offers(wanted))
+    if best is None and not updated:
+        progress(f"no package for {wanted.name} in the lists of {age or 0:.0f} s ago; updating")
+        apt.update()
+        best = newest(wanted, apt.offers(wanted))
+    if best is None:
+        suites = ", ".join(s.format(suite=r) for r in SUITES for _, ss in ARCHIVES for s in ss)
+        raise LabError(
+            f"no Debian package fits kernel {wanted.name!r} ({wanted.packages.pattern}) in "
+            f"{suites}; lab kernels ls lists the series lab knows"
+        )
+    return best
+
+
+def _unpack(deb: Path, offer: Offer, tree: Path, progress: Progress) -> None:
+    """Extract the package into `tree`, drop its docs, run depmod."""
+    release = offer.release
+    progress(f"extracting {deb.name}")
+    _run(["dpkg-deb", "-x", str(deb), str(tree)], "dpkg-deb")
+    places = [tree / "lib" / "modules" / release, tree / "usr" / "lib" / "modules" / release]
+    modules = next((p for p in places if p.is_dir()), None)
+    if not (tree / "boot" / f"vmlinuz-{release}").is_file() or modules is None:
+        raise LabError(
+            f"{deb.name} holds no boot/vmlinuz-{release} with lib/modules/{release}: not a "
+            "kernel image package; name a linux-image-RELEASE package"
+        )
+    shutil.rmtree(tree / "usr" / "share", ignore_errors=True)  # changelog, bug-report scripts
+    with contextlib.suppress(OSError):
+        (tree / "usr").rmdir()  # when nothing else was in it
+    progress(f"depmod {release}")
+    _run(["depmod", "-b", str(modules.parents[2]), release], "depmod")
+
+
+def _fetch(
+    wanted: Wanted, cache: Path, temporary: Path, refresh: bool, progress: Progress
+) -> tuple[CachedKernel, bool]:
+    """Under the cache's lock: the newest kernel for `wanted`, and whether it was downloaded."""
+    apt = PrivateApt(cache / APT_FOLDER)
+    apt.prepare()
+    offer = _choose(wanted, apt, refresh, progress)
+    folder = cache / offer.release
+    there = next((k for k in read_cache(cache) if k.folder == folder), None)
+    if there is not None and there.image.version == offer.version:
+        return there, False
+    progress(f"downloading {offer.package} {offer.version} from {offer.origin or 'Debian'}")
+    download = temporary / "download"
+    download.mkdir()
+    deb = apt.download(offer, download)
+    tree = temporary / offer.release
+    _unpack(deb, offer, tree, progress)
+    write_metadata(
+        tree,
+        package=offer.package,
+        version=offer.version,
+        release=offer.release,
+        series=wanted.series.name if wanted.series else None,
+        origin=offer.origin,
+        fetched_at=_now(),
+    )
+    if there is not None:  # the same release rebuilt (a new version, same ABI): replaced
+        folder.rename(temporary / "replaced")
+    tree.rename(folder)
+    return next(k for k in read_cache(cache) if k.folder == folder), True
+
+
+def fetch_kernel(
+    name: str, *, refresh: bool = False, progress: Progress | None = None
+) -> Fetched | None:
+    """Bring kernel `name` into the cache unless it is there; None for ``host``.
+
+    A kernel given by path is checked and used where it is. `refresh` asks the
+    archive for a newer package even when a kernel of that name is cached and
+    the package lists are fresh. `progress` hears each step as a line.
+    """
+    report = progress or (lambda _line: None)
+    started = time.monotonic()
+    cache = cache_dir()
+    wanted = parse_name(name, [k.image.release for k in read_cache(cache)])
+    if isinstance(wanted, Host):
+        return None
+    if isinstance(wanted, Path):
+        return Fetched(kernel_from_path(wanted, name), None, True, time.monotonic() - started)
+    found = None if refresh else _in_cache(wanted, cache)
+    downloaded = False
+    if found is None:
+
+        def waiting() -> None:
+            report(f"waiting for another fetch into {cache} to finish")
+
+        with cache_lock(cache, waiting) as temporary:
+            found = None if refresh else _in_cache(wanted, cache)  # fetched while we waited?
+            if found is None:
+                found, downloaded = _fetch(wanted, cache, temporary, refresh, report)
+    image = _named(found, name)
+    return Fetched(image, found.folder, not downloaded, time.monotonic() - started)
+
+
+def resolve_kernel(name: str, *, fetch: bool = True, refresh: bool = False) -> KernelImage | None:
+    """The ready kernel `name` stands for (fetched if need be); None for ``host``.
+
+    ``host`` is the running kernel: the caller runs it directly, nothing boots.
+    With ``fetch=False`` a kernel not in the cache is an error that says how to fetch it.
+    """
+    if fetch:
+        fetched = fetch_kernel(name, refresh=refresh)
+        return None if fetched is None else fetched.image
+    cache = cache_dir()
+    wanted = parse_name(name, [k.image.release for k in read_cache(cache)])
+    if isinstance(wanted, Host):
+        return None
+    if isinstance(wanted, Path):
+        return kernel_from_path(wanted, name)
+    found = _in_cache(wanted, cache)
+    if found is None:
+        raise LabError(
+            f"kernel {name!r} is not in the cache {cache}; fetch it first: "
+            f"{wanted.fetch_hint} (or set {CACHE_VARIABLE} to the cache that has it)"
+        )
+    return _named(found, name)
