@@ -7,11 +7,10 @@
                    ->  apt-get download  ->  dpkg-deb -x  ->  depmod -b  ->  rename into place
 
 apt runs with a private setup inside the cache (``CACHE/.apt``: its own
-sources, lists, package cache and an empty dpkg status), so the machine's
-/etc/apt and /var/lib/apt are neither read for sources nor written. Its
-apt.conf.d is still read, so a proxy set there is used. Anyone can fetch:
-apt's sandbox user ``_apt`` is used when root runs it and can reach the cache,
-else apt runs as the caller.
+apt.conf, sources, lists, package cache and an empty dpkg status), so the
+machine's /etc/apt and /var/lib/apt are neither read nor written; only a proxy
+set in /etc/apt is carried over. Anyone can fetch: apt's sandbox user ``_apt``
+is used when root runs it and can reach the cache, else apt runs as the caller.
 """
 
 from __future__ import annotations
@@ -21,11 +20,12 @@ import dataclasses
 import datetime
 import os
 import pwd
+import shlex
 import shutil
 import stat
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -67,16 +67,19 @@ LISTS_FRESH_FOR: Final = 24 * 3600
 """Seconds the package lists are used without asking the archive again (--refresh asks)."""
 APT_FOLDER: Final = ".apt"
 SANDBOX_USER: Final = "_apt"
+PROXY_SETTINGS: Final = ("Acquire::http::Proxy", "Acquire::https::Proxy")
 
 _MISSING_PROGRAM: Final = {
     "apt-get": "apt-get is missing; this needs a Debian-based machine with apt",
     "apt-cache": "apt-cache is missing; this needs a Debian-based machine with apt",
+    "apt-config": "apt-config is missing; this needs a Debian-based machine with apt",
     "dpkg-deb": "dpkg-deb is missing; install it: apt-get install dpkg",
     "depmod": "depmod is missing; install it: apt-get install kmod",
 }
 """What to do when a program a fetch runs is not installed."""
 
 _STEP_FIX: Final = {
+    "apt-config": "check /etc/apt/apt.conf.d for a syntax error",
     "apt-get update": (
         "check that deb.debian.org can be reached from here (a proxy goes in "
         "/etc/apt/apt.conf.d), then run the command again"
@@ -112,9 +115,14 @@ def _last_error(output: str) -> str:
     return (errors or lines or ["(no output)"])[-1]
 
 
-def _run(argv: Sequence[str], step: str, *, cwd: Path | None = None) -> str:
-    """Run one program of a fetch; its output, or a LabError with its last error and a fix."""
+def _run(
+    argv: Sequence[str], step: str, *, cwd: Path | None = None, config: Path | None = None
+) -> str:
+    """Run one program of a fetch (apt reading `config`); its output, or a LabError that
+    gives its last error line and what to do."""
     env = {**os.environ, "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
+    if config is not None:
+        env["APT_CONFIG"] = str(config)
     try:
         done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError:
@@ -133,11 +141,32 @@ def _reachable_by_others(folder: Path) -> bool:
     return all(os.stat(p).st_mode & stat.S_IXOTH for p in (folder, *folder.parents))
 
 
+def host_proxies() -> dict[str, str]:
+    """The proxies this machine's apt configuration sets (``Acquire::http::Proxy``), if any.
+
+    The one thing taken from /etc/apt: a machine that reaches the archive only
+    through a proxy reaches it so for lab too (http_proxy in the environment works as well).
+    """
+    names = {f"P{i}": key for i, key in enumerate(PROXY_SETTINGS)}
+    query = [part for name, key in names.items() for part in (name, key)]
+    try:
+        text = _run(["apt-config", "shell", *query], "apt-config")
+    except LabError:
+        return {}
+    found = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {names[name]: shlex.split(value)[0] for name, value in found.items() if name in names}
+
+
 class PrivateApt:
-    """apt-get and apt-cache on a private setup in `folder`: Debian's archives, no host state."""
+    """apt-get and apt-cache on a private setup in `folder`: Debian's archives, no host state.
+
+    apt reads ``folder/apt.conf`` (``APT_CONFIG``) and nothing of /etc/apt: not
+    its sources, keys, preferences, hooks or cache settings.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._config = folder / "apt.conf"
         self._stamp = folder / "updated"
         try:
             self._sandbox = pwd.getpwnam(SANDBOX_USER) if os.geteuid() == 0 else None
@@ -145,18 +174,22 @@ class PrivateApt:
             self._sandbox = None
 
     def prepare(self) -> None:
-        """Make the folders and write the sources list (again: the series may have changed)."""
+        """Make the folders, write the configuration and the sources list (again each time:
+        lab's series or the machine's proxy may have changed)."""
         if not KEYRING.is_file():
             raise LabError(
                 f"cannot fetch kernels: Debian's archive keyring {KEYRING} is missing; "
                 "install it: apt-get install debian-archive-keyring"
             )
-        for sub in ("sources.list.d", "preferences.d", "trusted.gpg.d", "lists/partial", "cache"):
+        for sub in ("apt.conf.d", "sources.list.d", "preferences.d", "trusted.gpg.d"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        for sub in ("lists/partial", "cache"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         (self.folder / "status").touch()
         (self.folder / "sources.list.d" / "debian.sources").write_text(self.sources())
         if self._sandbox is not None and not _reachable_by_others(self.folder):
             self._sandbox = None  # _apt could not write its downloads here: apt runs as root
+        self._config.write_text(self.config(host_proxies()))
 
     @staticmethod
     def sources() -> str:
@@ -169,10 +202,12 @@ class PrivateApt:
         ]
         return "\n".join(stanzas)
 
-    def options(self) -> list[str]:
-        """The ``-o`` options that point apt at this setup and nowhere else."""
+    def config(self, proxies: Mapping[str, str]) -> str:
+        """The apt.conf that points apt at this setup and nowhere else."""
         apt = self.folder
-        settings = {
+        settings: dict[str, object] = {
+            "Dir::Etc::main": apt / "apt.conf",
+            "Dir::Etc::parts": apt / "apt.conf.d",
             "Dir::Etc::sourcelist": apt / "sources.list",
             "Dir::Etc::sourceparts": apt / "sources.list.d",
             "Dir::Etc::preferences": apt / "preferences",
@@ -183,14 +218,17 @@ class PrivateApt:
             "Dir::State::lists": apt / "lists",
             "Dir::State::status": apt / "status",
             "Dir::Cache": apt / "cache",
+            "Dir::Cache::pkgcache": "pkgcache.bin",
+            "Dir::Cache::srcpkgcache": "srcpkgcache.bin",
+            "Dir::Log": apt / "log",
             "APT::Architecture": "amd64",
-            "APT::Architectures": "amd64",
+            "APT::Architectures::": "amd64",  # a list of one
             "Acquire::Languages": "none",
-            "APT::Sandbox::User": SANDBOX_USER if self._sandbox else "root",
+            **proxies,
         }
-        if os.geteuid() != 0:
-            del settings["APT::Sandbox::User"]  # apt only changes user when it is root
-        return [f"-o{key}={value}" for key, value in settings.items()]
+        if os.geteuid() == 0:  # apt changes user only when it is root
+            settings["APT::Sandbox::User"] = SANDBOX_USER if self._sandbox else "root"
+        return "".join(f'{key} "{value}";\n' for key, value in settings.items())
 
     def lists_age(self) -> float | None:
         """Seconds since the lists were last brought up to date; None if never."""
@@ -201,16 +239,16 @@ class PrivateApt:
 
     def update(self) -> None:
         """apt-get update: the package lists of every suite, from the archives."""
-        _run(["apt-get", *self.options(), "update"], "apt-get update")
+        _run(["apt-get", "update"], "apt-get update", config=self._config)
         self._stamp.touch()
 
     def offers(self, wanted: Wanted) -> list[Offer]:
         """Every version apt knows of every package `wanted` accepts."""
-        names = _run(["apt-cache", *self.options(), "pkgnames", PACKAGE_PREFIX], "apt-cache")
+        names = _run(["apt-cache", "pkgnames", PACKAGE_PREFIX], "apt-cache", config=self._config)
         fitting = [name for name in names.split() if wanted.accepts(name)]
         if not fitting:
             return []
-        madison = _run(["apt-cache", *self.options(), "madison", *fitting], "apt-cache")
+        madison = _run(["apt-cache", "madison", *fitting], "apt-cache", config=self._config)
         return parse_madison(madison)
 
     def download(self, offer: Offer, into: Path) -> Path:
@@ -218,9 +256,10 @@ class PrivateApt:
         if self._sandbox is not None:  # apt's sandbox user writes the file
             os.chown(into, self._sandbox.pw_uid, -1)
         _run(
-            ["apt-get", *self.options(), "download", f"{offer.package}={offer.version}"],
+            ["apt-get", "download", f"{offer.package}={offer.version}"],
             "apt-get download",
             cwd=into,
+            config=self._config,
         )
         [deb] = into.glob("*.deb")
         return deb

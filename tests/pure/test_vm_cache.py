@@ -17,7 +17,7 @@ from lab._errors import LabError, UnknownNameError
 from lab.cli._kernel_commands import add_kernel_verbs, render_kernels
 from lab.cli._parser import Parser, UsageError
 from lab.vm._cache import CACHE_VARIABLE, cache_dir, cache_lock, cached_kernels, read_cache
-from lab.vm._fetch import fetch_kernel, resolve_kernel
+from lab.vm._fetch import PrivateApt, fetch_kernel, resolve_kernel
 
 PATIENCE = 10.0
 
@@ -206,3 +206,17 @@ def test_fetch_checks_every_name_before_fetching_any(
 def test_bad_usage_names_the_help(args: list[str], says: str) -> None:
     with pytest.raises(UsageError, match=says):
         run_kernels(*args)
+
+
+def test_the_private_apt_configuration_points_only_into_the_cache(tmp_path: Path) -> None:
+    apt = PrivateApt(tmp_path / ".apt")
+    config = apt.config({"Acquire::http::Proxy": "http://proxy.example:3128/"})
+    lines = config.splitlines()
+    assert 'Acquire::http::Proxy "http://proxy.example:3128/";' in lines
+    assert 'APT::Architectures:: "amd64";' in lines
+    folders = [line.split('"')[1] for line in lines if line.startswith("Dir::")]
+    assert {"Dir::Etc::parts", "Dir::Etc::sourceparts", "Dir::State::status"} <= {
+        line.split()[0] for line in lines
+    }
+    for folder in folders:
+        assert folder.startswith(str(tmp_path)) or "/" not in folder, folder
