@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from lab._errors import LabError
+from lab.vm._catalog import version_key
 from lab.vm._image import KernelImage
 
 __all__ = [
@@ -141,14 +142,14 @@ def _read_one(folder: Path) -> CachedKernel | None:
 
 
 def read_cache(cache: Path | None = None) -> list[CachedKernel]:
-    """The kernels in `cache` (default: `cache_dir`), newest release first within each name."""
+    """The kernels in `cache` (default: `cache_dir`), newest package version first."""
     folder = cache or cache_dir()
     try:
         entries = [p for p in folder.iterdir() if not p.name.startswith(".") and p.is_dir()]
     except FileNotFoundError:
         return []
     found = [kernel for kernel in map(_read_one, entries) if kernel is not None]
-    return sorted(found, key=lambda k: k.image.release, reverse=True)
+    return sorted(found, key=lambda k: version_key(k.image.version or ""), reverse=True)
 
 
 def cached_kernels() -> list[KernelImage]:

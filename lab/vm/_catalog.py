@@ -39,6 +39,7 @@ __all__ = [
     "parse_madison",
     "parse_name",
     "release_of_bzimage",
+    "series_of",
     "version_key",
 ]
 
@@ -101,6 +102,7 @@ class Offer:
 
     @property
     def signed(self) -> bool:
+        """False for an ``-unsigned`` package (its signed twin is preferred, same vmlinuz)."""
         return not self.package.endswith(UNSIGNED)
 
 
@@ -121,7 +123,14 @@ class Wanted:
 
     @property
     def fetch_hint(self) -> str:
+        """The command that fetches it."""
         return f"lab kernels fetch {self.name}"
+
+
+def series_of(package: str) -> Series | None:
+    """The series whose generic kernels `package` is one of (None: cloud, rt, another)."""
+    signed = package.removesuffix(UNSIGNED)
+    return next((s for s in SERIES if s.packages.fullmatch(signed)), None)
 
 
 # ---- names ------------------------------------------------------------------------------

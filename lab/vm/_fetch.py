@@ -41,6 +41,7 @@ from lab.vm._cache import (
 )
 from lab.vm._catalog import (
     PACKAGE_PREFIX,
+    SERIES,
     SUITES,
     Host,
     Offer,
@@ -49,6 +50,8 @@ from lab.vm._catalog import (
     newest,
     parse_madison,
     parse_name,
+    series_of,
+    version_key,
 )
 from lab.vm._image import KernelImage
 
@@ -64,7 +67,11 @@ ARCHIVES: Final = (
 )
 """Each archive's URL and its suites for each Debian release in `SUITES`."""
 LISTS_FRESH_FOR: Final = 24 * 3600
-"""Seconds the package lists are used without asking the archive again (--refresh asks)."""
+"""Seconds the package lists are used without asking the archive again."""
+RELEASES_SHOWN: Final = 5
+"""How many releases of a series an error lists when the one named is not there."""
+LISTS_JUST_UPDATED: Final = 60
+"""Seconds within which --refresh does not update the lists again (one command, many names)."""
 APT_FOLDER: Final = ".apt"
 SANDBOX_USER: Final = "_apt"
 PROXY_SETTINGS: Final = ("Acquire::http::Proxy", "Acquire::https::Proxy")
@@ -288,22 +295,36 @@ def _named(kernel: CachedKernel, name: str) -> KernelImage:
 def _choose(wanted: Wanted, apt: PrivateApt, refresh: bool, progress: Progress) -> Offer:
     """The newest package for `wanted`, updating the lists when old, asked, or it is not found."""
     age = apt.lists_age()
-    updated = refresh or age is None or age > LISTS_FRESH_FOR
+    updated = age is None or age > (LISTS_JUST_UPDATED if refresh else LISTS_FRESH_FOR)
     if updated:
         progress("updating the package lists (apt-get update)")
         apt.update()
     best = newest(wanted, apt.offers(wanted))
-    if best is None and not updated:
-        progress(f"no package for {wanted.name} in the lists of {age or 0:.0f} s ago; updating")
+    if best is None and not updated and (age or 0) > LISTS_JUST_UPDATED:
+        progress(f"not in the package lists (updated {age or 0:.0f} s ago); updating them")
         apt.update()
         best = newest(wanted, apt.offers(wanted))
     if best is None:
-        suites = ", ".join(s.format(suite=r) for r in SUITES for _, ss in ARCHIVES for s in ss)
         raise LabError(
-            f"no Debian package fits kernel {wanted.name!r} ({wanted.packages.pattern}) in "
-            f"{suites}; lab kernels ls lists the series lab knows"
+            f"no Debian package fits kernel {wanted.name!r}; {_what_there_is(wanted, apt)}"
         )
     return best
+
+
+def _what_there_is(wanted: Wanted, apt: PrivateApt) -> str:
+    """What to name instead of `wanted`: the newest releases of its series, or the series."""
+    if wanted.series is None:
+        return (
+            f"name a series ({', '.join(s.name for s in SERIES)}) or a linux-image package of "
+            f"Debian {' or '.join(SUITES)} (lab kernels ls lists the series)"
+        )
+    series = Wanted(wanted.series.name, wanted.series.packages, wanted.series)
+    offers = sorted(apt.offers(series), key=lambda o: version_key(o.version), reverse=True)
+    releases = list(dict.fromkeys(offer.release for offer in offers))[:RELEASES_SHOWN]
+    return (
+        f"the newest releases of {series.name} are: {', '.join(releases)}; name one of them, "
+        f"or the series: lab kernels fetch {series.name}"
+    )
 
 
 def _unpack(deb: Path, offer: Offer, tree: Path, progress: Progress) -> None:
@@ -332,6 +353,7 @@ def _fetch(
     apt = PrivateApt(cache / APT_FOLDER)
     apt.prepare()
     offer = _choose(wanted, apt, refresh, progress)
+    series = series_of(offer.package)
     folder = cache / offer.release
     there = next((k for k in read_cache(cache) if k.folder == folder), None)
     if there is not None and there.image.version == offer.version:
@@ -347,7 +369,7 @@ def _fetch(
         package=offer.package,
         version=offer.version,
         release=offer.release,
-        series=wanted.series.name if wanted.series else None,
+        series=series.name if series else None,
         origin=offer.origin,
         fetched_at=_now(),
     )

@@ -26,6 +26,7 @@ from lab.vm._catalog import (
     parse_madison,
     parse_name,
     release_of_bzimage,
+    series_of,
     version_key,
 )
 from lab.vm._fetch import PrivateApt
@@ -243,3 +244,20 @@ def test_a_file_that_is_no_kernel_says_so(tmp_path: Path) -> None:
         kernel_from_path(tmp_path / "missing")
     with pytest.raises(UnknownNameError, match="holds 0 vmlinuz files"):
         kernel_from_path(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("package", "series"),
+    [
+        ("linux-image-6.1.0-57-amd64", "6.1"),
+        ("linux-image-6.1.0-57-amd64-unsigned", "6.1"),
+        ("linux-image-6.12.117+deb12-amd64", "6.12"),
+        ("linux-image-6.1.0-57-cloud-amd64", None),  # fetched by name, but not the series' own
+        ("linux-image-6.1.0-0.deb11.52-amd64", None),
+    ],
+)
+def test_a_package_belongs_to_a_series_only_as_its_generic_kernel(
+    package: str, series: str | None
+) -> None:
+    found = series_of(package)
+    assert (found.name if found else None) == series
