@@ -321,6 +321,8 @@ def _what_there_is(wanted: Wanted, apt: PrivateApt) -> str:
     series = Wanted(wanted.series.name, wanted.series.packages, wanted.series)
     offers = sorted(apt.offers(series), key=lambda o: version_key(o.version), reverse=True)
     releases = list(dict.fromkeys(offer.release for offer in offers))[:RELEASES_SHOWN]
+    if not releases:
+        return f"Debian's lists hold no {series.name} kernel now; lab kernels ls lists the series"
     return (
         f"the newest releases of {series.name} are: {', '.join(releases)}; name one of them, "
         f"or the series: lab kernels fetch {series.name}"
