@@ -181,8 +181,10 @@ def cache_lock(cache: Path, waiting: Callable[[], None] | None = None) -> Iterat
         temporary = cache / TEMPORARY
         _remove_tree(temporary)  # what a fetch that was killed left: no one else uses it now
         temporary.mkdir()
-        yield temporary
-        _remove_tree(temporary)
+        try:
+            yield temporary
+        finally:  # a fetch that failed leaves nothing half made either
+            _remove_tree(temporary)
     finally:
         os.close(descriptor)
 

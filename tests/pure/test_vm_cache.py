@@ -138,6 +138,17 @@ def test_a_second_holder_of_the_lock_waits_for_the_first(tmp_path: Path) -> None
     assert not (tmp_path / ".tmp").exists()  # emptied and removed by each holder
 
 
+def test_what_a_failed_change_left_half_made_goes_with_the_lock(tmp_path: Path) -> None:
+    def fail_halfway() -> None:
+        with cache_lock(tmp_path) as temporary:
+            (temporary / "half-made").mkdir()
+            raise LabError("the download failed")
+
+    with pytest.raises(LabError, match="the download failed"):
+        fail_halfway()
+    assert not (tmp_path / ".tmp").exists()
+
+
 # ---- lab kernels ls / fetch -----------------------------------------------------------------
 
 
