@@ -4,6 +4,10 @@
     tests/kernel/    labs, sockets and stepping in network namespaces: marked `kernel` here
     tests/examples/  the README's examples (kernel tests too), word for word
 
+Tests that download from Debian's archive (a kernel for lab.vm) are also
+marked `network`: ``-m "not network"`` leaves them out, and they skip, with the
+reason, where deb.debian.org cannot be reached.
+
 The folder decides the marker, so a test cannot be filed under the wrong one:
 a test under pure/ that needs the kernel (a `lab` fixture, an explicit
 ``kernel`` marker) fails, as does a test module outside the three folders.
@@ -25,6 +29,12 @@ pytest_plugins = ["pytester"]
 TESTS = Path(__file__).resolve().parent
 PURE = TESTS / "pure"
 KERNEL = (TESTS / "kernel", TESTS / "examples")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "network: the test downloads from deb.debian.org (a kernel, ~70 MB)"
+    )
 
 
 LAB_FIXTURES = {"lab", "lab_factory"}  # the plugin marks the tests using these `kernel`
