@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help deps venv lab test lint bench chaos repeat clean FORCE
+.PHONY: help deps kernels venv lab test lint bench chaos repeat clean FORCE
 
 help: ## List the targets (the default).
 	@echo "Usage: make TARGET   (PYTEST_ARGS='...' passes options to pytest)"
@@ -23,6 +23,12 @@ help: ## List the targets (the default).
 
 deps: ## Install the Debian packages that are missing (needs root only if some are).
 	$(INSTALL_DEPS)
+
+SMOKE_KERNEL ?= 6.1
+
+kernels: $(STAMP) ## Other kernels: qemu, busybox, kmod (install-deps --vm) and kernel 6.1 fetched (the smoke test's).
+	$(INSTALL_DEPS) --vm
+	$(BIN)/lab kernels fetch $(SMOKE_KERNEL)
 
 venv: $(STAMP) ## Create .venv and install the package with its test extras.
 
@@ -49,7 +55,7 @@ lab: $(STAMP) ## The main job: verify lab's TCP tables, then an example study no
 	$(BIN)/lab check
 	$(BIN)/lab check $(EXAMPLE_NOTE)
 
-test: lint ## Everything: ruff, mypy, then pytest -n 2 (the CI job).
+test: lint kernels ## Everything: ruff, mypy, then pytest -n 2 (the CI job; boots one kernel once).
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint and format check), mypy, and the import layers (lint-imports).

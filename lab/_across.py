@@ -284,17 +284,26 @@ def _unique(labels: Sequence[str], files: Sequence[str]) -> list[str]:
 def read_results(paths: Sequence[str | Path]) -> Across:
     """The results in the JSON files `paths`, merged; InputError naming the file that is wrong.
 
-    Each column's label comes from its file (`label_for`), made unique.
+    A file is one kernel's result (``lab check --json``), or several kernels' merged
+    (``lab check --kernels ... --json``, ``lab diff --json``): those are unpacked, a
+    column per kernel, in their order. Each column's label comes from its result
+    (`label_for`), made unique.
     """
-    loaded = [_load(Path(p)) for p in paths]
-    sources = [str(p) for p in paths]
-    labels = _unique(
-        [label_for(data, path) for data, path in zip(loaded, paths, strict=True)], sources
-    )
+    entries: list[tuple[Any, str, str, str]] = []  # (a kernel's result, source, label, file)
+    for path in paths:
+        data = _load(Path(path))
+        if isinstance(data, dict) and isinstance(data.get("results"), dict) and "kernels" in data:
+            if not data["results"]:
+                raise InputError(str(path), "results", "holds no kernel's result", _FIX)
+            for label, result in data["results"].items():
+                entries.append((result, f"{path} (kernel {label})", str(label), str(path)))
+        else:
+            entries.append((data, str(path), label_for(data, path), str(path)))
+    labels = _unique([e[2] for e in entries], [e[3] for e in entries])
     return _merge(
         [
             KernelResult.checked(label, data, source)
-            for label, data, source in zip(labels, loaded, sources, strict=True)
+            for label, (data, source, _, _) in zip(labels, entries, strict=True)
         ]
     )
 
@@ -703,9 +712,12 @@ class Across:
         names = _merged_order([[(n,) for n in values] for values in per_kernel])
         return [(name, tuple(values.get(name) for values in per_kernel)) for (name,) in names]
 
-    def report(self, *, only_differences: bool = False) -> str:
-        """The kernels, what differs between them, and every row (or those that differ or fail)."""
-        return "\n".join(_report(self, only_differences=only_differences))
+    def report(self, *, only_differences: bool = False, command: str = "lab diff") -> str:
+        """The kernels, what differs between them, and every row (or those that differ or fail).
+
+        `command` heads the report: ``lab diff``, or ``lab check`` when it ran the kernels.
+        """
+        return "\n".join(_report(self, only_differences=only_differences, command=command))
 
     def to_json(self) -> dict[str, object]:
         """The merged result as plain data (json.dumps-able); its shape is in the module's doc."""
@@ -757,7 +769,7 @@ _SYSCTL_PREFIX: Final = "net.ipv4.tcp_"
 
 def _settings(data: Mapping[str, Any]) -> dict[str, str]:
     """Each sysctl of the result's ``tcp_settings``: the client's value (and the server's if
-    it differs), with the scenarios that set their own."""
+    it differs), with the scenarios that set their own; and the ``queue`` path it stepped with."""
     found = data.get("tcp_settings")
     values: dict[str, str] = {}
     for name, setting in (found if isinstance(found, dict) else {}).items():
@@ -769,6 +781,9 @@ def _settings(data: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(scenarios, dict) and scenarios:
             value += " (" + ", ".join(f"{s} {v}" for s, v in scenarios.items()) + ")"
         values[name] = value
+    queue = data.get("queue")  # how the stepper queued segments: nft_queue or nft_compat
+    if isinstance(queue, str):
+        values["queue path"] = queue
     return values
 
 
@@ -811,10 +826,10 @@ def _s(n: int) -> str:
     return "s" if n == 1 else ""
 
 
-def _report(across: Across, *, only_differences: bool) -> list[str]:
+def _report(across: Across, *, only_differences: bool, command: str) -> list[str]:
     first = across.kernels[0]
     what = first.what if across.check == "tables" else _notes_title(first)
-    lines = [f"lab diff: {what}, on {_count(len(across.kernels), 'kernel')}"]
+    lines = [f"{command}: {what}, on {_count(len(across.kernels), 'kernel')}"]
     lines += _kernel_lines(across)
     lines += ["", _summary(across)]
     lines += _settings_lines(across)

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from lab import _pytest_vm
 from lab._check import ScenarioCheck, check_scenario
 from lab._errors import LabError, PrivilegeError, TopologyError
 from lab.kernel._lab import Lab
@@ -115,6 +116,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="without root, do not move pytest into a user namespace: skip kernel tests instead",
     )
+    group.addoption(
+        "--lab-kernel",
+        metavar="NAME",
+        default=None,
+        help="run the selected tests inside this kernel, booted under qemu, and report them "
+        "here: a version (6.1, 6.12, 5.10), a Debian package, a vmlinuz path, or host "
+        "(the default: this machine's kernel); see lab kernels ls",
+    )
+    group.addoption(
+        "--lab-kernel-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=3600.0,
+        help="with --lab-kernel: stop the VM after this long, failing what did not finish "
+        "(default: 3600)",
+    )
+    group.addoption("--lab-guest-reports", metavar="DIR", default=None, help=argparse.SUPPRESS)
     parser.addini(
         "lab_topologies",
         type="paths",
@@ -162,6 +180,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.pluginmanager.register(_FailedTestsPcaps(), "lab-failed-tests-pcaps")
     _collect_notes_too(config)
+    if _pytest_vm.register(config):
+        config.stash[_privilege_failure] = None  # the tests run inside a VM, as its root
+        return
     try:
         ensure_privileges(allow_user_namespace=not config.getoption("--lab-no-userns"))
         config.stash[_privilege_failure] = None
@@ -169,7 +190,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_privilege_failure] = str(error)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    _pytest_vm.keep_xdist_inside(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _pytest_vm.runs_elsewhere(config):
+        return None
     failure = config.stash.get(_privilege_failure, None)
     if failure:
         return f"lab: kernel tests will be skipped: {failure}"

@@ -188,7 +188,7 @@ _NOT_SOURCE = shutil.ignore_patterns(
     ".git",
     ".venv",
     "__pycache__",
-    "*cache*",
+    ".*cache",  # .mypy_cache, .ruff_cache, .pytest_cache (not lab/vm/_cache.py)
     ".hypothesis",
     "build",
     "dist",

@@ -3,6 +3,12 @@
     lab check [--json FILE] [--junit-xml FILE]
                                  verify the documented TCP tables, segment by segment
     lab check --list             the scenarios, and the flags and states each documents
+    lab check [NOTE] --kernels host,6.1,6.12
+                                 the same check on each kernel (others booted under qemu),
+                                 side by side
+    lab diff A.json B.json ...   results of lab check --json made anywhere, side by side
+    lab kernels ls               the kernels fetched into the cache, and those that can be
+    lab kernels fetch NAME ...   fetch Debian's kernel packages (6.1, 6.12, 5.10) into it
     lab show [TOPOLOGY]          hosts, links, addresses (no TOPOLOGY: list them)
     lab demo [TOPOLOGY]          build, one real TCP exchange, both ends' ss, tear down
     lab up TOPOLOGY [--name N]   build and keep it, for interactive exercises (root)
@@ -56,7 +62,12 @@ def _parser() -> Parser:
     # The verbs bring in the library (the kernel side, stepping, pyroute2: ~0.3 s); imported
     # here, inside main's handlers, so that a Ctrl-C from the first moment ends with
     # "interrupted" and 130, not a traceback.
-    from lab.cli import _check_command, _diff_command, _lab_commands  # noqa: PLC0415
+    from lab.cli import (  # noqa: PLC0415
+        _check_command,
+        _diff_command,
+        _kernel_commands,
+        _lab_commands,
+    )
 
     parser = Parser(prog="lab", description="Network-namespace labs for checking TCP behaviour.")
     parser.add_argument("--version", action="version", version=_version())
@@ -64,6 +75,7 @@ def _parser() -> Parser:
     _lab_commands.add_show_and_demo(sub)
     _check_command.add_check(sub)
     _diff_command.add_diff(sub)
+    _kernel_commands.add_kernel_verbs(sub)
     _lab_commands.add_lab_verbs(sub)
     return parser
 
@@ -83,6 +95,7 @@ def _run(argv: Sequence[str] | None) -> int:
     """Parse, run the verb, and turn what ends it into an exit status."""
     try:
         args = _parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed: --kernels reruns it
         status: int = args.run(args)
         sys.stdout.flush()  # a reader that went away fails here, not in the interpreter's exit
     except BrokenPipeError:

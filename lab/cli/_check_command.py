@@ -28,6 +28,12 @@ from lab.topology import DEFAULT_TOPOLOGY
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.kernels is not None:
+        from lab.cli._kernels_check import run_on_kernels  # noqa: PLC0415
+
+        return run_on_kernels(args)
+    if args.only_differences:
+        raise UsageError("--only-differences is for --kernels: name kernels to compare")
     if args.notes:
         from lab.cli._note_command import run_notes  # noqa: PLC0415
 
@@ -215,8 +221,9 @@ def add_check(sub: Any) -> None:
         type=jobs,
         metavar="N",
         help="run up to N scenario runs side by side, each in its own lab (default: "
-        f"two per CPU, at most {MAX_JOBS}; 1: one after another); with --wait-timers, runs "
-        "that wait out a timer do not count, so the waits overlap",
+        f"two per CPU, at most {MAX_JOBS}; one in a guest that qemu emulates; 1: one after "
+        "another); with --wait-timers, runs that wait out a timer do not count, so the waits "
+        "overlap",
     )
     shown = p.add_mutually_exclusive_group()
     shown.add_argument(
@@ -230,6 +237,27 @@ def add_check(sub: Any) -> None:
         "--verbose",
         action="store_true",
         help="a line on stderr per run as it starts and ends, terminal or not (CI logs)",
+    )
+    p.add_argument(
+        "--kernels",
+        metavar="LIST",
+        help="run the same check on each of these kernels and show the results side by side: "
+        "host (this machine's), a version (6.1, 6.12, 5.10), a Debian package or a vmlinuz "
+        "path, comma-separated; other kernels are fetched once (lab kernels fetch) and booted "
+        "under qemu on this machine's root filesystem",
+    )
+    p.add_argument(
+        "--kernel-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=1800.0,
+        help="with --kernels: stop a kernel's VM after this long (default: 1800)",
+    )
+    p.add_argument(
+        "--only-differences",
+        action="store_true",
+        help="with --kernels: show only the rows where a kernel disagrees with the "
+        "documentation or with the first kernel",
     )
     p.add_argument(
         "--no-stepping",

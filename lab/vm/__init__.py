@@ -7,6 +7,21 @@ same arguments; what it writes to the shared directory comes back.
 
 from __future__ import annotations
 
+from lab.vm._cache import cache_dir, cached_kernels
+from lab.vm._fetch import Fetched, fetch_kernel, resolve_kernel
 from lab.vm._image import GuestRun, KernelImage
+from lab.vm._qemu import run_in_guest
+from lab.vm._share import GuestShare, guest_share
 
-__all__ = ["GuestRun", "KernelImage"]
+__all__ = [
+    "Fetched",
+    "GuestRun",
+    "GuestShare",
+    "KernelImage",
+    "cache_dir",
+    "cached_kernels",
+    "fetch_kernel",
+    "guest_share",
+    "resolve_kernel",
+    "run_in_guest",
+]

@@ -97,6 +97,21 @@ def test_json_to_a_file(
     assert capsys.readouterr().out.rstrip().endswith(f"JSON written to {written}")
 
 
+def test_merged_files_are_unpacked_a_column_per_kernel(
+    files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What lab check --kernels --json (or lab diff --json) wrote is read back kernel by kernel."""
+    merged = tmp_path / "two.json"
+    assert main(["diff", files["host"], files["6.1"], "--json", str(merged)]) == 1
+    capsys.readouterr()
+    assert main(["diff", str(merged), files["6.12"]]) == 1
+    out = capsys.readouterr().out
+    header = out.splitlines()[:5]
+    assert header[0] == "lab diff: lab's tables, on 3 kernels"
+    assert [line.split()[0] for line in header[2:5]] == ["host", "6.1", "6.12"]
+    assert f"{merged} (kernel 6.1)" in header[3]
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
