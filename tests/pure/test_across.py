@@ -293,6 +293,17 @@ def test_the_same_verdict_with_another_observation_differs(note: dict[str, Any])
     assert across.exit_status == 0
 
 
+def test_what_is_left_of_a_timer_is_not_a_difference(note: dict[str, Any]) -> None:
+    """ss shows 1min on one kernel and 59sec on the next: the same timer, seen a moment later."""
+
+    def a_second_later(result: dict[str, Any]) -> None:
+        for claim in result["claims"]:
+            claim["observed"] = claim["observed"].replace("timewait,1min,0", "timewait,59sec,0")
+
+    across = merge_results([("host", note), ("6.1", another(note, a_second_later))])
+    assert across.differences == 0
+
+
 def test_several_notes_in_one_result_name_each_line_with_its_note(note: dict[str, Any]) -> None:
     several = {"ok": True, "notes": [note, dict(note, note="other/second.md")]}
     across = merge_results([("a", several), ("b", several)])
