@@ -54,6 +54,9 @@ MSIZE = 512 * 1024
 DEFAULT_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "HOME": "/root",
+    # Its output is a serial port, a tty, streamed line by line: no colours and no redrawn
+    # progress lines (pytest, rich), but still line-buffered; TERM=xterm gives them back.
+    "TERM": "dumb",
 }
 """What the command's environment gets when the caller's does not say."""
 
@@ -103,8 +106,10 @@ _CMDLINE_PATHS = ("lab_share", "lab_modules", "lab_modules_at", "lab_run")
 _UNSAFE_IN_CMDLINE = re.compile(r'["\s]')
 
 
-def kernel_cmdline(*, share: Path, modules: Path, release: str, run_script: Path) -> str:
-    """The kernel command line: console on ttyS0, reboot at a panic, the paths for /init."""
+def kernel_cmdline(
+    *, share: Path, modules: Path, release: str, run_script: Path, extra: Sequence[str] = ()
+) -> str:
+    """The kernel command line: console on ttyS0, reboot at a panic, `extra`, paths for /init."""
     paths = {
         "lab_share": share,
         "lab_modules": modules,
@@ -113,7 +118,7 @@ def kernel_cmdline(*, share: Path, modules: Path, release: str, run_script: Path
         "lab_modules_at": Path("/lib/modules").resolve() / release,
         "lab_run": run_script,
     }
-    words = ["console=ttyS0", "panic=-1", "rdinit=/init"]
+    words = ["console=ttyS0", "panic=-1", "rdinit=/init", *extra]
     for name in _CMDLINE_PATHS:
         path = str(paths[name])
         if _UNSAFE_IN_CMDLINE.search(path):
@@ -128,10 +133,11 @@ def kernel_cmdline(*, share: Path, modules: Path, release: str, run_script: Path
 def command_script(
     argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], status_file: Path
 ) -> str:
-    """run.sh: run `argv` in `cwd` with exactly `env` (plus `DEFAULT_ENV`), then power off.
+    """run.sh: run `argv` in `cwd` with exactly `env`, then power off.
 
-    Runs as PID 1 under this machine's /bin/sh. The command's output goes to ttyS1;
-    its status goes to `status_file` (in the share) before the end line.
+    `DEFAULT_ENV` fills in what `env` lacks. Runs as PID 1 under this machine's
+    /bin/sh. The command's output goes to ttyS1; its status goes to `status_file`
+    (in the share) before the end line.
     """
     if not argv:
         raise ValueError("the command to run in the guest is empty; give at least a program")

@@ -28,7 +28,14 @@ from lab.vm._cpio import CpioMember, directory, file, newc_archive, node, symlin
 from lab.vm._guest import INIT_SCRIPT
 from lab.vm._image import KernelImage
 
-__all__ = ["ROOT_MODULES", "initramfs_for", "load_order", "module_name", "parse_modules_dep"]
+__all__ = [
+    "ROOT_MODULES",
+    "initramfs_for",
+    "load_order",
+    "module_name",
+    "parse_modules_dep",
+    "write_once",
+]
 
 ROOT_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
 """What /init needs to mount the root: virtio PCI devices, 9p over virtio, overlayfs."""
@@ -150,7 +157,7 @@ def _fingerprint(kernel: KernelImage, modules: Sequence[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _write_whole(path: Path, data: bytes) -> None:
+def write_once(path: Path, data: bytes) -> None:
     """Create `path` holding `data`, or leave it as it is when it exists (same name, same data)."""
     try:
         fd = os.open(path.parent, os.O_TMPFILE | os.O_WRONLY, 0o644)
@@ -189,5 +196,5 @@ def initramfs_for(kernel: KernelImage, cache: Path) -> Path:
     path = cache / f"initramfs-{kernel.release}-{_fingerprint(kernel, modules)}.cpio"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        _write_whole(path, newc_archive(_members(modules)))
+        write_once(path, newc_archive(_members(modules)))
     return path

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
-import json
+import hashlib
 import os
 import selectors
 import shutil
@@ -57,7 +57,7 @@ from lab.vm._guest import (
     kernel_cmdline,
 )
 from lab.vm._image import GuestRun, KernelImage
-from lab.vm._initramfs import initramfs_for
+from lab.vm._initramfs import initramfs_for, write_once
 
 __all__ = ["Accel", "choose_accel", "default_cache", "qemu_argv", "run_in_guest"]
 
@@ -77,10 +77,20 @@ class Accel(enum.Enum):
 
     @property
     def cpu(self) -> str:
+        """qemu's ``-cpu`` under this accelerator."""
         return _CPU[self]
+
+    @property
+    def kernel_args(self) -> tuple[str, ...]:
+        """What the guest kernel's command line needs under this accelerator."""
+        return _KERNEL_ARGS[self]
 
 
 _CPU = {Accel.KVM: "host", Accel.TCG: "max"}
+# Under TCG every vCPU's TSC comes from one virtual clock, but the kernel (6.1) finds
+# them "unsynchronized" and falls back to the HPET: each clock read then is a system
+# call and an emulated device access (lab times segments). KVM gives kvm-clock.
+_KERNEL_ARGS: dict[Accel, tuple[str, ...]] = {Accel.KVM: (), Accel.TCG: ("tsc=reliable",)}
 
 
 class Channel(enum.Enum):
@@ -299,20 +309,17 @@ def choose_accel(kernel: KernelImage, initramfs: Path, cache: Path) -> Accel:
     key = _host_key()
     if key in _accel_known:
         return _accel_known[key]
-    answers = cache / "accel.json"
-    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-        return _accel_known.setdefault(key, Accel(json.loads(answers.read_text())[key]))
+    # One file per qemu and host kernel, written once: "tcg" or "kvm", then the key.
+    answer = cache / f"accel-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+    with contextlib.suppress(OSError, ValueError):
+        return _accel_known.setdefault(key, Accel(answer.read_text().split("\n", 1)[0]))
     if not _is_bzimage(kernel.vmlinuz):
         return Accel.TCG  # nothing to probe with: this boot fails anyway, remember nothing
     accel = Accel.KVM if _kvm_boots(kernel.vmlinuz, initramfs) else Accel.TCG
     _accel_known[key] = accel
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError):
         cache.mkdir(parents=True, exist_ok=True)
-        known = json.loads(answers.read_text()) if answers.exists() else {}
-        known[key] = accel.value
-        temporary = answers.with_name(f".{answers.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(known, indent=1) + "\n")
-        temporary.replace(answers)
+        write_once(answer, f"{accel.value}\n{key}\n".encode())
     return accel
 
 
@@ -370,8 +377,8 @@ def run_in_guest(
     `share` is a host directory the guest sees writable at the same path; the
     console log (``console.log``) and the run's script and status (``lab-guest/``)
     go there, so one run at a time per share. `argv` runs in `cwd` with exactly
-    `env` (plus PATH and HOME unless given); its output goes to `on_console`, line
-    by line without the newline. After `timeout` seconds qemu is killed. `cache`
+    `env` (plus PATH, HOME and TERM=dumb unless given); its output goes to
+    `on_console`, line by line without the newline. After `timeout` seconds qemu is killed. `cache`
     holds the built initramfs and the KVM probe's answer (`default_cache()`).
 
     A boot that fails or a command that does not finish gives ``status=None`` and a
@@ -386,9 +393,6 @@ def run_in_guest(
     status_file.unlink(missing_ok=True)
     run_script = guest_dir / "run.sh"
     run_script.write_text(command_script(argv, cwd=cwd, env=env, status_file=status_file))
-    cmdline = kernel_cmdline(
-        share=share, modules=kernel.modules.resolve(), release=kernel.release, run_script=run_script
-    )
     console_log = share / CONSOLE_LOG
     with console_log.open("w", encoding="utf-8", errors="replace") as log:
 
@@ -405,11 +409,19 @@ def run_in_guest(
             )
 
         accel = Accel.TCG
+        cache = cache or default_cache()
         try:
-            initramfs = initramfs_for(kernel, cache or default_cache())
+            initramfs = initramfs_for(kernel, cache)
         except HostError as error:
             return failed(str(error))
-        accel = choose_accel(kernel, initramfs, cache or default_cache())
+        accel = choose_accel(kernel, initramfs, cache)
+        cmdline = kernel_cmdline(
+            share=share,
+            modules=kernel.modules.resolve(),
+            release=kernel.release,
+            run_script=run_script,
+            extra=accel.kernel_args,
+        )
         args = qemu_argv(
             kernel=kernel.vmlinuz,
             initramfs=initramfs,

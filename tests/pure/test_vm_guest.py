@@ -49,10 +49,10 @@ def test_command_script_runs_argv_with_exactly_env_and_keeps_the_status() -> Non
     syntax_ok(script)
     (run,) = [line for line in script.splitlines() if line.startswith("env -i ")]
     words = shlex.split(run)
-    # PATH given overrides the default; HOME is added; nothing else.
-    assert words[:5] == ["env", "-i", "PATH=/opt/bin", "HOME=/root", "LANG=C.UTF-8"]
-    assert words[5:9] == ["python3", "-c", "print('it''s')", "a b"]
-    assert words[9:] == ["</dev/null", ">/dev/ttyS1", "2>&1"]
+    # PATH given overrides the default; HOME and TERM are added; nothing else.
+    assert words[:6] == ["env", "-i", "PATH=/opt/bin", "HOME=/root", "TERM=dumb", "LANG=C.UTF-8"]
+    assert words[6:10] == ["python3", "-c", "print('it''s')", "a b"]
+    assert words[10:] == ["</dev/null", ">/dev/ttyS1", "2>&1"]
     assert "cd '/work/my lab'" in script
     assert f'echo "$status" >{STATUS}' in script
     assert script.index(COMMAND_STARTS) < script.index("env -i")
