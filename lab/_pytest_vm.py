@@ -155,7 +155,10 @@ class KernelRun:
         self, missing: list[str], items: dict[str, pytest.Item], run: GuestRun
     ) -> None:
         """A failed report for each test the guest never finished, saying why."""
-        why = run.reason or f"pytest inside ended with status {run.status} before it"
+        why = run.reason or (
+            f"pytest inside ended with status {run.status} before it "
+            f"(console log: {run.console_log})"
+        )
         for nodeid in missing:
             item = items[nodeid]
             location = self._started.get(nodeid) or item.location
@@ -166,8 +169,7 @@ class KernelRun:
                 location,
                 keywords={},
                 outcome="failed",
-                longrepr=f"did not run to its end inside kernel {self.name}: {why}; "
-                f"the guest's console log: {run.console_log}",
+                longrepr=f"did not run to its end inside kernel {self.name}: {why}",
                 when="call",
             )
             self.config.hook.pytest_runtest_logreport(report=report)

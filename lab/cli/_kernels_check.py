@@ -110,23 +110,25 @@ def run_on_kernels(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    merged = merge_results([(r.name, r.result) for r in results if r.result is not None])
-    if args.json is not None:
+    got = [(r.name, r.result) for r in results if r.result is not None]
+    merged = merge_results(got) if got else None
+    if args.json is not None and merged is not None:
         text = json.dumps(merged.to_json(), indent=2) + "\n"
         if args.json == STDOUT:
             sys.stdout.write(text)
         else:
             Path(args.json).write_text(text, encoding="utf-8")
-    print(merged.report(only_differences=args.only_differences, command="lab check"), file=report)
-    for failed in (r for r in results if r.result is None):
+    if merged is not None:
         print(
-            f"lab: {failed.name}: no result: {failed.reason}; console log: {failed.console_log}",
-            file=report,
+            merged.report(only_differences=args.only_differences, command="lab check"), file=report
         )
-    if args.json not in (None, STDOUT):
+    for failed in (r for r in results if r.result is None):
+        print(f"lab: {failed.name}: no result: {failed.reason}", file=report)
+    if args.json not in (None, STDOUT) and merged is not None:
         print(f"JSON written to {args.json}", file=report)
-    everyone = all(r.result is not None for r in results)
-    return merged.exit_status if everyone else 1
+    if merged is None or len(got) < len(results):
+        return 1  # a kernel without a verdict is not one that agrees
+    return merged.exit_status
 
 
 def _run_one(
@@ -169,7 +171,12 @@ def _run_one(
             }
         if status is None or status not in (0, 1) or not out.exists():
             share.keep = True
-            reason = run.reason if run is not None and run.reason else f"exit status {status}"
+            reason = (
+                run.reason
+                if run is not None and run.reason
+                else f"lab check ended with status {status} and no result"
+                + (f" (console log: {run.console_log})" if run is not None else "")
+            )
             log = run.console_log if run is not None else None
             print(f"{say}: no result: {reason}", file=sys.stderr, flush=True)
             return KernelResult(name, None, reason, log)

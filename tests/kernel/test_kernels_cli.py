@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -100,3 +101,21 @@ def test_pytest_runs_the_selected_tests_inside_the_kernel(
             f"*lab: kernel {KERNEL} ({release}) under qemu (*): booted in *",
         ]
     )
+
+
+def test_a_kernel_that_does_not_finish_in_time_gets_the_reason_and_its_console_log(
+    release: str,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", "check", "--kernels", KERNEL, "--kernel-timeout", "3"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("lab: ")]
+    assert line.startswith(f"lab: {KERNEL}: no result: did not finish within 3 s (console log: ")
+    log = Path(line.rpartition("console log: ")[2].rstrip(")"))
+    assert "qemu-system-x86_64" in log.read_text()  # the command line it ran, then the console
+    shutil.rmtree(log.parent)
