@@ -10,6 +10,8 @@ Two shell scripts, as text (pure: nothing here starts or writes anything):
             the kernel's modules bound on /lib/modules/RELEASE, the share (tag labshare)
             at its host path; lo up, hostname lab-guest
         switch_root /newroot /bin/sh SHARE/lab-guest/run.sh
+        (/tmp is this machine's, seen through the overlay: what the guest writes there
+        is thrown away at power-off; results belong in the share)
     run.sh (this machine's /bin/sh, as PID 1)   written into the share for each run
         print the start line, cd, run the command with exactly its environment and its
         output on the second serial port (ttyS1), write its status, print the end line,
@@ -48,8 +50,8 @@ COMMAND_ENDED = "lab-guest: command ended"
 ROOT_TAG = "labroot"
 SHARE_TAG = "labshare"
 HOSTNAME = "lab-guest"
-MSIZE = 512 * 1024
-"""9p's largest message; the default (8 KiB on 6.1) makes every read many round trips."""
+MSIZE = 512000
+"""9p's largest message over virtio; the default (8 KiB on 6.1) splits every read."""
 
 DEFAULT_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

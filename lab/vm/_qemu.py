@@ -20,7 +20,8 @@ first. An exception in the caller's thread (Ctrl-C) kills and reaps qemu on the 
 out. The host mounts nothing; the guest's files are in the share, the initramfs in
 a cache (written whole or not at all).
 
-Acceleration: KVM when it works, else TCG (software emulation, 10-50 times slower).
+Acceleration: KVM when it works, else TCG (software emulation: `lab check` takes
+30 to 60 times as long).
 Some KVMs cannot run a stock kernel (a nested one aborts on an MSR, or stalls), so
 a short boot under KVM must reach the initramfs first; the answer is kept for the
 process and in the cache per qemu and host kernel. ``LAB_VM_ACCEL=kvm|tcg`` decides
@@ -182,10 +183,6 @@ class QemuProcess:
         traceback: TracebackType | None,
     ) -> None:
         self.kill()
-
-    @property
-    def returncode(self) -> int | None:
-        return self._popen.poll()
 
     def kill(self) -> None:
         """Kill qemu (its whole process group) and reap it; nothing when it is gone."""
