@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help deps kernels venv lab test lint bench chaos repeat clean FORCE
+.PHONY: help deps kernels venv lab test test-vm lint bench chaos repeat clean FORCE
 
 help: ## List the targets (the default).
 	@echo "Usage: make TARGET   (PYTEST_ARGS='...' passes options to pytest)"
@@ -57,6 +57,9 @@ lab: $(STAMP) ## The main job: verify lab's TCP tables, then an example study no
 
 test: lint kernels ## Everything: ruff, mypy, then pytest -n 2 (the CI job; boots one kernel once).
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test-vm: kernels ## The tests that boot other kernels under qemu (make test runs one of them).
+	$(BIN)/pytest -n 2 --vm -m vm $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint and format check), mypy, and the import layers (lint-imports).
 	$(BIN)/ruff check .

@@ -29,6 +29,7 @@ from lab._side_by_side import Done, Lane, side_by_side
 from lab.kernel._lab import Lab
 from lab.stepping._capture import import_pcap_writer
 from lab.stepping._nftables import queue_path
+from lab.vm._qemu import GUEST_ACCEL
 from lab.stepping._profile import read_tcp_settings
 from lab.stepping._runner import VERBS, ScenarioRun, TimerWait, run_scenario
 from lab.tcp._assertions import assert_verdict
@@ -494,10 +495,6 @@ Each keeps its lab and stepper open meanwhile (some 17 descriptors); select(2) a
 usual limit of open descriptors stop at 1024."""
 
 
-EMULATED = "LAB_GUEST_ACCEL"
-"""Set to ``tcg`` by `lab.vm` in a guest that qemu emulates in software (no KVM)."""
-
-
 def default_jobs(runs: int) -> int:
     """How many runs go side by side unless told: two per CPU this process may use, at most
     `MAX_JOBS`, at most `runs` (and at least 1); one at a time in an emulated guest.
@@ -508,7 +505,7 @@ def default_jobs(runs: int) -> int:
     emulation's (measured on 6.1: 12 of 100 runs failed that way side by side, none
     one at a time).
     """
-    if os.environ.get(EMULATED) == "tcg":
+    if os.environ.get(GUEST_ACCEL) == "tcg":  # set by lab.vm in the guests it boots
         return 1
     cpus = len(os.sched_getaffinity(0))
     return max(1, min(MAX_JOBS, 2 * cpus, runs))

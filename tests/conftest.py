@@ -8,6 +8,12 @@ Tests that download from Debian's archive (a kernel for lab.vm) are also
 marked `network`: ``-m "not network"`` leaves them out, and they skip, with the
 reason, where deb.debian.org cannot be reached.
 
+Tests that boot another kernel under qemu are marked `vm`. One of them, the
+smoke test (``vm(smoke=True)``: `lab check --kernels host,6.1` on one
+scenario), runs in every session; the others cost a boot each (seconds to a
+minute under emulation) and run with ``--vm`` (`make test-vm`), else they are
+skipped saying so.
+
 The folder decides the marker, so a test cannot be filed under the wrong one:
 a test under pure/ that needs the kernel (a `lab` fixture, an explicit
 ``kernel`` marker) fails, as does a test module outside the three folders.
@@ -31,9 +37,22 @@ PURE = TESTS / "pure"
 KERNEL = (TESTS / "kernel", TESTS / "examples")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--vm",
+        action="store_true",
+        help="also run the tests that boot other kernels under qemu, not only the smoke test",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "network: the test downloads from deb.debian.org (a kernel, ~70 MB)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "vm(smoke=False): the test boots another kernel under qemu; only smoke ones run "
+        "without --vm",
     )
 
 
@@ -58,9 +77,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Fail a misfiled test (an error at collection would be lost in pytest-xdist's workers)."""
+    """Fail a misfiled test (an error at collection would be lost in pytest-xdist's workers);
+    skip a `vm` test that is not a smoke test, unless --vm."""
     if _misfiled in item.stash:
         pytest.fail(item.stash[_misfiled], pytrace=False)
+    vm = item.get_closest_marker("vm")
+    if vm and not vm.kwargs.get("smoke") and not item.config.getoption("--vm"):
+        pytest.skip("boots a kernel under qemu: opt in with --vm (make test-vm)")
 
 
 @pytest.fixture(scope="session", autouse=True)

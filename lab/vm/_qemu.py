@@ -66,6 +66,8 @@ QEMU = "qemu-system-x86_64"
 GUEST_DIR = "lab-guest"
 """The share's subdirectory for the run's script and status file."""
 CONSOLE_LOG = "console.log"
+GUEST_ACCEL = "LAB_GUEST_ACCEL"
+"""Set in the command's environment: ``kvm``, or ``tcg`` when qemu emulates the guest."""
 PROBE_SECONDS = 8.0
 """How long a KVM boot may take to reach the initramfs (about 1 s where KVM works)."""
 
@@ -374,7 +376,7 @@ def run_in_guest(
     `share` is a host directory the guest sees writable at the same path; the
     console log (``console.log``) and the run's script and status (``lab-guest/``)
     go there, so one run at a time per share. `argv` runs in `cwd` with exactly
-    `env` (plus PATH, HOME and TERM=dumb unless given); its output goes to
+    `env` (plus PATH, HOME and TERM=dumb unless given, and `GUEST_ACCEL`); its output goes to
     `on_console`, line by line without the newline. After `timeout` seconds qemu is killed. `cache`
     holds the built initramfs and the KVM probe's answer (`default_cache()`).
 
@@ -389,7 +391,6 @@ def run_in_guest(
     status_file = guest_dir / "status"
     status_file.unlink(missing_ok=True)
     run_script = guest_dir / "run.sh"
-    run_script.write_text(command_script(argv, cwd=cwd, env=env, status_file=status_file))
     console_log = share / CONSOLE_LOG
     with console_log.open("w", encoding="utf-8", errors="replace") as log:
 
@@ -412,6 +413,9 @@ def run_in_guest(
         except HostError as error:
             return failed(str(error))
         accel = choose_accel(kernel, initramfs, cache)
+        # The command learns whether it is emulated: lab check then runs one run at a time.
+        guest_env = {**env, GUEST_ACCEL: accel.value}
+        run_script.write_text(command_script(argv, cwd=cwd, env=guest_env, status_file=status_file))
         cmdline = kernel_cmdline(
             share=share,
             modules=kernel.modules.resolve(),

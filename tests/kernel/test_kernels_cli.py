@@ -1,9 +1,10 @@
 """Other kernels end to end: `lab check --kernels` and `pytest --lab-kernel` boot one.
 
-The smoke tests of `make test`: each boots the kernel named by ``LAB_TEST_KERNEL``
-(default 6.1, fetched once into the kernel cache) under qemu, on this machine's
-root filesystem, and runs lab inside. Under software emulation a boot costs a few
-seconds and lab's start inside about ten; so there are two boots, no more.
+Each boots the kernel named by ``LAB_TEST_KERNEL`` (default 6.1, fetched once into
+the kernel cache) under qemu, on this machine's root filesystem, and runs lab
+inside. Under software emulation a boot costs a few seconds and lab's start
+inside about ten: the check side by side is `make test`'s smoke test, with a VM
+stopped at its timeout; pytest inside a kernel runs with --vm (make test-vm).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def release() -> str:
     return kernel.release
 
 
+@pytest.mark.vm(smoke=True)
 def test_check_on_host_and_a_booted_kernel_side_by_side(tmp_path: Path, release: str) -> None:
     out = tmp_path / "both.json"
     done = subprocess.run(
@@ -60,6 +62,7 @@ def test_check_on_host_and_a_booted_kernel_side_by_side(tmp_path: Path, release:
     assert f"[2/2] {KERNEL}: agrees with the documentation; booted in" in done.stderr
 
 
+@pytest.mark.vm
 def test_pytest_runs_the_selected_tests_inside_the_kernel(
     pytester: pytest.Pytester, release: str
 ) -> None:
@@ -103,6 +106,7 @@ def test_pytest_runs_the_selected_tests_inside_the_kernel(
     )
 
 
+@pytest.mark.vm(smoke=True)
 def test_a_kernel_that_does_not_finish_in_time_gets_the_reason_and_its_console_log(
     release: str,
 ) -> None:

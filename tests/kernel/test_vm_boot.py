@@ -1,9 +1,8 @@
 """Another kernel booted under qemu on this machine's root: one command, its status, no leftovers.
 
-Needs a kernel: ``LAB_TEST_KERNEL_DIR`` names an extracted Debian linux-image
-package (its ``boot/vmlinuz-RELEASE`` and ``lib/modules/RELEASE``, depmod run);
-without it these tests are skipped. Each boot takes seconds under KVM and
-about ten under TCG.
+The kernel is ``LAB_TEST_KERNEL`` (default 6.1), fetched once into lab's kernel
+cache. Each boot takes seconds under KVM and about ten under TCG, so these run
+with ``--vm`` (make test-vm); the image that cannot boot at all runs always.
 """
 
 from __future__ import annotations
@@ -19,31 +18,22 @@ from pathlib import Path
 
 import pytest
 
-from lab.vm import GuestRun, KernelImage
+from lab.vm import GuestRun, KernelImage, resolve_kernel
 from lab.vm._guest import DEFAULT_ENV
 from lab.vm._qemu import run_in_guest
 
 LONG = 300.0  # seconds a run that should succeed may take (TCG, two guests at once)
 
 
+pytestmark = pytest.mark.vm
+
+
 @pytest.fixture(scope="session")
 def test_kernel() -> KernelImage:
-    """The kernel under ``LAB_TEST_KERNEL_DIR`` (session); skips the test without one."""
-    root = os.environ.get("LAB_TEST_KERNEL_DIR")
-    if not root:
-        pytest.skip(
-            "no kernel to boot: set LAB_TEST_KERNEL_DIR to an extracted linux-image package"
-        )
-    images = sorted(Path(root).glob("boot/vmlinuz-*"))
-    if not images:
-        pytest.skip(f"LAB_TEST_KERNEL_DIR={root} has no boot/vmlinuz-*: give an extracted package")
-    release = images[-1].name.removeprefix("vmlinuz-")
-    return KernelImage(
-        name=release,
-        release=release,
-        vmlinuz=images[-1],
-        modules=Path(root) / "lib" / "modules" / release,
-    )
+    """The kernel ``LAB_TEST_KERNEL`` names (default 6.1), fetched if need be (session)."""
+    kernel = resolve_kernel(os.environ.get("LAB_TEST_KERNEL", "6.1"))
+    assert kernel is not None, "LAB_TEST_KERNEL=host: name a kernel to boot"
+    return kernel
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +106,7 @@ def test_the_status_is_the_commands(
     assert lines == ["failing"]  # stderr comes too
 
 
+@pytest.mark.vm(smoke=True)
 def test_an_empty_kernel_image_fails_at_once_with_a_reason(
     test_kernel: KernelImage, vm_cache: Path, tmp_path: Path
 ) -> None:
@@ -159,7 +150,7 @@ def test_another_kernels_modules_stop_the_boot_with_the_guests_reason(
         if path != test_kernel.vmlinuz
     ]
     if not others:
-        pytest.skip("needs a second kernel package next to LAB_TEST_KERNEL_DIR")
+        pytest.skip("needs a second kernel in the cache: lab kernels fetch 6.12")
     mismatched = KernelImage("mismatched", test_kernel.release, others[0], test_kernel.modules)
     result, lines = run(mismatched, ["true"], tmp_path, vm_cache, timeout=120)
     assert result.status is None
