@@ -29,7 +29,6 @@ from lab._side_by_side import Done, Lane, side_by_side
 from lab.kernel._lab import Lab
 from lab.stepping._capture import import_pcap_writer
 from lab.stepping._nftables import queue_path
-from lab.vm._qemu import GUEST_ACCEL
 from lab.stepping._profile import read_tcp_settings
 from lab.stepping._runner import VERBS, ScenarioRun, TimerWait, run_scenario
 from lab.tcp._assertions import assert_verdict
@@ -43,6 +42,7 @@ from lab.tcp._spec_load import load_spec
 from lab.tcp._verdict import ScenarioVerdict, judge
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
 from lab.topology._ends import Ends, choose_ends, shared_families
+from lab.vm._qemu import GUEST_ACCEL
 
 
 @dataclass(frozen=True)
