@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lab._addresses import Family
 from lab._errors import LabError, SpecError
+from lab._pace import emulated
 from lab._side_by_side import Done, Lane, side_by_side
 from lab.kernel._lab import Lab
 from lab.stepping._capture import import_pcap_writer
@@ -42,7 +43,6 @@ from lab.tcp._spec_load import load_spec
 from lab.tcp._verdict import ScenarioVerdict, judge
 from lab.topology import DEFAULT_TOPOLOGY, Topology, load
 from lab.topology._ends import Ends, choose_ends, shared_families
-from lab.vm._qemu import GUEST_ACCEL
 
 
 @dataclass(frozen=True)
@@ -505,7 +505,7 @@ def default_jobs(runs: int) -> int:
     emulation's (measured on 6.1: 12 of 100 runs failed that way side by side, none
     one at a time).
     """
-    if os.environ.get(GUEST_ACCEL) == "tcg":  # set by lab.vm in the guests it boots
+    if emulated():  # in a guest lab.vm booted without KVM
         return 1
     cpus = len(os.sched_getaffinity(0))
     return max(1, min(MAX_JOBS, 2 * cpus, runs))

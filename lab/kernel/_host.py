@@ -23,6 +23,7 @@ from typing import ParamSpec, TypeVar
 import testinfra.host
 
 from lab._errors import HostError
+from lab._pace import slowdown
 from lab.kernel import _syscalls
 from lab.kernel._mountns import create_mount_namespace
 from lab.kernel._netns import NetNamespace
@@ -191,12 +192,15 @@ class Host(testinfra.host.Host):  # type: ignore[misc]
         """What the real ``ss`` prints inside this host (default: ``ss -tanoi``)."""
         return self.exec(["ss", *(args or ("-tanoi",))]).stdout
 
-    def wait_listening(self, port: int, timeout: float = 5.0) -> None:
+    def wait_listening(self, port: int, timeout: float | None = None) -> None:
         """Return once a TCP socket listens on `port` in this host, or raise HostError.
 
         Fails at once, with their exit statuses and stderr, when every program started
         on this host with `popen` has exited: none of them can open the port any more.
+        `timeout` defaults to 5 s (times `lab._pace.slowdown` in an emulated guest).
         """
+        if timeout is None:
+            timeout = 5.0 * slowdown()
         deadline = time.monotonic() + timeout
         while True:
             if port in self.listening_ports():

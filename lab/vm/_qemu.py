@@ -47,6 +47,7 @@ from types import TracebackType
 from typing import TextIO
 
 from lab._errors import HostError
+from lab._pace import GUEST_ACCEL
 from lab.vm._guest import (
     COMMAND_ENDED,
     COMMAND_STARTS,
@@ -66,8 +67,6 @@ QEMU = "qemu-system-x86_64"
 GUEST_DIR = "lab-guest"
 """The share's subdirectory for the run's script and status file."""
 CONSOLE_LOG = "console.log"
-GUEST_ACCEL = "LAB_GUEST_ACCEL"
-"""Set in the command's environment: ``kvm``, or ``tcg`` when qemu emulates the guest."""
 PROBE_SECONDS = 8.0
 """How long a KVM boot may take to reach the initramfs (about 1 s where KVM works)."""
 

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from lab import HostError, Lab
+from lab._pace import slowdown
 from lab.kernel._process import entry_argv
 
 
@@ -74,7 +75,7 @@ def test_wait_listening_names_the_dead_program_beside_one_that_runs(lab: Lab) ->
     sleeper = server.popen(["sleep", "600"])
     server.popen(["sh", "-c", "echo cannot bind >&2; exit 3"])
     with pytest.raises(HostError) as caught:
-        server.wait_listening(8000, timeout=0.3)
+        server.wait_listening(8000, timeout=0.3 * slowdown())
     assert str(caught.value).startswith(
         "nothing listens on TCP port 8000 on host server after 0.3 s; "
         "\"sh -c 'echo cannot bind >&2; exit 3'\" (pid "
@@ -202,8 +203,8 @@ def test_an_init_whose_unshare_lives_starts_the_program_without_the_check_in_its
 
 def test_stop_escalates_to_sigkill(lab: Lab) -> None:
     stubborn = lab["client"].popen(["sh", "-c", "trap '' TERM; sleep 600 & wait"])
-    time.sleep(0.05)
-    assert stubborn.stop(timeout=0.2) == -signal.SIGKILL
+    time.sleep(0.05 * slowdown())  # until the shell has set its trap
+    assert stubborn.stop(timeout=0.2 * slowdown()) == -signal.SIGKILL
 
 
 def test_exec_reports_failures_with_output(lab: Lab) -> None:
