@@ -28,6 +28,7 @@ TCP_SETTINGS: Final[Mapping[str, str]] = {
     "net.ipv4.tcp_timestamps": "the timestamp option",
     "net.ipv4.tcp_window_scaling": "the window-scale option on SYN and SYN+ACK",
     "net.ipv4.tcp_syn_retries": "SYN retransmissions before connect() fails",
+    "net.ipv4.tcp_syn_linear_timeouts": "SYN retransmissions a second apart before backing off",
     "net.ipv4.tcp_synack_retries": "SYN+ACK retransmissions before a request is dropped",
     "net.ipv4.tcp_syncookies": "SYN cookies when the listen queue overflows",
     "net.ipv4.tcp_fastopen": "TCP Fast Open (data on the SYN)",
