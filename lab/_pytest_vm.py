@@ -216,7 +216,8 @@ class GuestReports:
 
     def _write(self, report: pytest.TestReport | pytest.CollectReport) -> None:
         data = self.config.hook.pytest_report_to_serializable(config=self.config, report=report)
-        self.out.write(json.dumps(data) + "\n")
+        data.pop("node", None)  # under xdist: the worker it came from, a live object
+        self.out.write(json.dumps(data, default=str) + "\n")
         self.out.flush()
 
     def pytest_unconfigure(self) -> None:

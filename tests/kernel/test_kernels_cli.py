@@ -88,6 +88,8 @@ def test_pytest_runs_the_selected_tests_inside_the_kernel(
     result = pytester.runpytest_subprocess(
         "--lab-kernel",
         KERNEL,
+        "-n",  # xdist runs inside; its controller's reports come back as a plain run's
+        "2",
         "-k",
         "not not_selected",
         "-p",

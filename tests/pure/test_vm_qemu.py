@@ -40,7 +40,7 @@ def test_the_root_is_exported_read_only_and_the_share_writable() -> None:
         "virtio-9p-pci,fsdev=root,mount_tag=labroot",
         "virtio-9p-pci,fsdev=share,mount_tag=labshare",
     ]
-    assert options(args, "-accel") == ["tcg"]
+    assert options(args, "-accel") == ["tcg,thread=single"]  # one thread: patched code seen at once
     assert options(args, "-cpu") == ["max"]
     assert "-no-reboot" in args  # a panic reboots (panic=-1), and qemu exits instead
 
