@@ -59,8 +59,8 @@ def test_wait_listening_says_at_once_that_the_server_died(lab: Lab) -> None:
     server.popen(["python3", "-m", "http.server", "eighty"])
     started = time.monotonic()
     with pytest.raises(HostError) as caught:
-        server.wait_listening(8000, timeout=10)
-    assert time.monotonic() - started < 5  # no need to wait the timeout out
+        server.wait_listening(8000, timeout=10 * slowdown())
+    assert time.monotonic() - started < 5 * slowdown()  # no need to wait the timeout out
     message = str(caught.value)
     assert message.startswith(
         "nothing listens on TCP port 8000 on host server, and no program started there runs any "
@@ -74,10 +74,11 @@ def test_wait_listening_names_the_dead_program_beside_one_that_runs(lab: Lab) ->
     server = lab["server"]
     sleeper = server.popen(["sleep", "600"])
     server.popen(["sh", "-c", "echo cannot bind >&2; exit 3"])
+    waited = 0.3 * slowdown()
     with pytest.raises(HostError) as caught:
-        server.wait_listening(8000, timeout=0.3 * slowdown())
+        server.wait_listening(8000, timeout=waited)
     assert str(caught.value).startswith(
-        "nothing listens on TCP port 8000 on host server after 0.3 s; "
+        f"nothing listens on TCP port 8000 on host server after {waited} s; "
         "\"sh -c 'echo cannot bind >&2; exit 3'\" (pid "
     )
     assert str(caught.value).endswith(") died with exit status 3; its stderr: cannot bind")
