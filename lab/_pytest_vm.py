@@ -110,6 +110,7 @@ class KernelRun:
                 share=share.path,
                 timeout=self.timeout,
                 on_console=lambda _line: self._replay_new(share.path),
+                on_tick=lambda: self._replay_new(share.path),  # a report without output
             )
             self._replay_new(share.path)
             missing = [nodeid for nodeid in items if nodeid not in self._finished]

@@ -112,6 +112,11 @@ class Channel(enum.Enum):
     CONSOLE = "console"  # the guest's ttyS0: kernel messages, lab-guest lines
     COMMAND = "command"  # the guest's ttyS1: the command's stdout and stderr
     QEMU = "qemu"  # qemu's own stdout and stderr
+    TICK = "tick"  # no line: `TICK` seconds went by without one
+
+
+TICK = 0.5
+"""At most this long between two items of `QemuProcess.lines` (a `Channel.TICK` if need be)."""
 
 
 def default_cache() -> Path:
@@ -219,7 +224,10 @@ class QemuProcess:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
-                for key, _ in selector.select(remaining):
+                ready = selector.select(min(remaining, TICK))
+                if not ready:
+                    yield Channel.TICK, ""
+                for key, _ in ready:
                     fd = int(key.fd)
                     chunk = os.read(fd, 65536)
                     if not chunk:
@@ -346,11 +354,19 @@ class _Seen:
 
 
 def _watch(
-    qemu: QemuProcess, deadline: float, log: TextIO, on_console: Callable[[str], None] | None
+    qemu: QemuProcess,
+    deadline: float,
+    log: TextIO,
+    on_console: Callable[[str], None] | None,
+    on_tick: Callable[[], None] | None = None,
 ) -> _Seen:
     """Log every line, pass the command's on, note the start and end lines; stop qemu."""
     seen = _Seen()
     for channel, line in qemu.lines(deadline):
+        if channel is Channel.TICK:
+            if on_tick is not None:
+                on_tick()
+            continue
         log.write(line + "\n")
         if channel is Channel.COMMAND:
             log.flush()  # a `tail -f` of the log keeps up with the command
@@ -377,6 +393,7 @@ def run_in_guest(
     share: Path,
     timeout: float,
     on_console: Callable[[str], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
     memory_mb: int = 2048,
     cpus: int = 2,
     cache: Path | None = None,
@@ -386,9 +403,11 @@ def run_in_guest(
     `share` is a host directory the guest sees writable at the same path; the
     console log (``console.log``) and the run's script and status (``lab-guest/``)
     go there, so one run at a time per share. `argv` runs in `cwd` with exactly
-    `env` (plus PATH, HOME and TERM=dumb unless given, and `GUEST_ACCEL`); its output goes to
-    `on_console`, line by line without the newline. After `timeout` seconds qemu is killed. `cache`
-    holds the built initramfs and the KVM probe's answer (`default_cache()`).
+    `env` (plus PATH, HOME and TERM=dumb unless given, and `GUEST_ACCEL`); its output
+    goes to `on_console`, line by line without the newline; `on_tick` is called when no
+    line came for `TICK` seconds (for a caller that watches the share for files). After
+    `timeout` seconds qemu is killed. `cache` holds the built initramfs and the KVM
+    probe's answer (`default_cache()`).
 
     A boot that fails or a command that does not finish gives ``status=None`` and a
     one-line ``reason``; a missing qemu or setpriv raises `HostError`.
@@ -445,7 +464,7 @@ def run_in_guest(
         log.write(f"lab: {QEMU} {' '.join(args)}\n")
         log.flush()
         with QemuProcess(args) as qemu:
-            seen = _watch(qemu, qemu.started + timeout, log, on_console)
+            seen = _watch(qemu, qemu.started + timeout, log, on_console, on_tick)
         boot_seconds = (seen.starts or seen.stopped) - qemu.started
         run_seconds = 0.0 if seen.starts is None else (seen.ends or seen.stopped) - seen.starts
         if seen.exit_status is None:
