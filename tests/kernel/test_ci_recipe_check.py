@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 from support import REPO
 
+from lab._pace import slowdown
+
 
 def test_the_recipes_check_step_runs_and_leaves_what_it_uploads(tmp_path: Path) -> None:
     recipe = yaml.safe_load((REPO / "examples" / "github-actions.yml").read_text())
@@ -29,7 +31,7 @@ def test_the_recipes_check_step_runs_and_leaves_what_it_uploads(tmp_path: Path) 
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=120 * slowdown(),  # the whole check: some 2 minutes emulated
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
     assert json.loads((tmp_path / "lab-check.json").read_text())["ok"] is True
