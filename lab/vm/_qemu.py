@@ -115,6 +115,9 @@ class Channel(enum.Enum):
     TICK = "tick"  # no line: `TICK` seconds went by without one
 
 
+_PIPED = (Channel.CONSOLE, Channel.COMMAND, Channel.QEMU)
+"""The channels that are pipes from qemu, in the order its arguments use them."""
+
 TICK = 0.5
 """At most this long between two items of `QemuProcess.lines` (a `Channel.TICK` if need be)."""
 
@@ -163,7 +166,7 @@ class QemuProcess:
         self._partial: dict[int, bytes] = {}
         write_ends: list[int] = []
         try:
-            for channel in Channel:
+            for channel in _PIPED:
                 read_end, write_end = os.pipe()
                 self._pipes[read_end] = channel
                 self._partial[read_end] = b""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lab._pace import GUEST_ACCEL
 from lab.vm import GuestRun, KernelImage, resolve_kernel
 from lab.vm._guest import DEFAULT_ENV
 from lab.vm._qemu import run_in_guest
@@ -87,7 +88,8 @@ def test_the_command_runs_as_root_with_exactly_its_environment(
     assert lines == [test_kernel.release, "done"]
     seen = json.loads((tmp_path / "seen.json").read_text())
     seen["env"].pop("LC_CTYPE", None)  # Python's own, for the C locale (PEP 538)
-    assert seen == {"env": {**DEFAULT_ENV, "LAB_X": "1"}, "cwd": str(tmp_path), "uid": 0}
+    told = {GUEST_ACCEL: result.accel}  # whether it is emulated
+    assert seen == {"env": {**DEFAULT_ENV, "LAB_X": "1", **told}, "cwd": str(tmp_path), "uid": 0}
     assert result.accel in {"kvm", "tcg"}
     assert 0 < result.boot_seconds < LONG
     assert 0 < result.run_seconds < result.boot_seconds + LONG
