@@ -24,7 +24,6 @@ there; on this machine the run stays in one process.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,30 +32,17 @@ from typing import Any
 import pytest
 
 from lab.vm import GuestRun, KernelImage, guest_share, resolve_kernel, run_in_guest
+from lab.vm._command import guest_environment, without_options
 
 __all__ = ["GuestReports", "KernelRun", "guest_argv"]
 
 REPORTS = "reports.jsonl"
 NODEIDS = "nodeids.json"
 
-_DROPPED_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
-"""Variables naming things of this machine's session that the guest does not have."""
-
 
 def guest_argv(args: Sequence[str]) -> list[str]:
     """The invocation's arguments without ``--lab-kernel`` and ``--lab-kernel-timeout``."""
-    kept: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        name = arg.partition("=")[0]
-        if name in ("--lab-kernel", "--lab-kernel-timeout"):
-            skip = "=" not in arg
-            continue
-        kept.append(arg)
-    return kept
+    return without_options(args, {"--lab-kernel": True, "--lab-kernel-timeout": True})
 
 
 class KernelRun:
@@ -101,7 +87,7 @@ class KernelRun:
                 f"--color={'yes' if self._colour() else 'no'}",
                 *guest_argv(self.config.invocation_params.args),
             ]
-            env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+            env = guest_environment()
             run = run_in_guest(
                 self.kernel,
                 argv,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from lab._across import merge_results
 from lab.cli._outputs import STDOUT
 from lab.cli._parser import EXIT_INTERRUPTED, UsageError
 from lab.vm import GuestRun, KernelImage, guest_share, resolve_kernel, run_in_guest
+from lab.vm._command import guest_environment, without_options
 
 __all__ = ["kernel_names", "run_on_kernels", "strip_options"]
 
@@ -49,8 +49,6 @@ _DROPPED = {
 }
 """Options of the outer command that the inner one must not get (True: takes a value)."""
 
-_DROPPED_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
-
 
 def kernel_names(text: str) -> list[str]:
     """``host,6.1, 6.12`` -> the names in order, each once; an empty list is bad input."""
@@ -62,18 +60,7 @@ def kernel_names(text: str) -> list[str]:
 
 def strip_options(argv: Sequence[str]) -> list[str]:
     """The command's arguments without the options only the outer command handles."""
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        name, equals, _ = arg.partition("=")
-        if name in _DROPPED:
-            skip = _DROPPED[name] and not equals
-            continue
-        kept.append(arg)
-    return kept
+    return without_options(argv, _DROPPED)
 
 
 @dataclass
@@ -153,7 +140,7 @@ def _run_one(
             run: GuestRun | None = None
         else:
             print(f"{say}: booting {kernel.release} under qemu", file=sys.stderr, flush=True)
-            env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+            env = guest_environment()
             run = run_in_guest(
                 kernel,
                 argv,
