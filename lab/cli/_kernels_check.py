@@ -21,11 +21,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lab._across import merge_results
+from lab.cli._check_command import output_files
 from lab.cli._outputs import STDOUT
 from lab.cli._parser import EXIT_INTERRUPTED, UsageError
 from lab.vm import GuestRun, KernelImage, guest_share, resolve_kernel, run_in_guest
@@ -70,49 +72,45 @@ class KernelResult:
     name: str
     result: dict[str, Any] | None
     reason: str | None = None
-    console_log: Path | None = None
 
 
 def run_on_kernels(args: argparse.Namespace) -> int:
     names = kernel_names(args.kernels)
-    if args.json == STDOUT and args.junit_xml == STDOUT:
-        raise UsageError("--json - and --junit-xml - both ask for standard output")
     if args.junit_xml is not None:
         raise UsageError(
             "--junit-xml is for one kernel; with --kernels, --json FILE holds every kernel's "
             "result (or run one lab check --junit-xml per kernel)"
         )
     report = sys.stderr if args.json == STDOUT else sys.stdout
-    # Every name is resolved (and fetched) before anything runs: a typo costs nothing.
-    kernels = {name: resolve_kernel(name) for name in names}
-    inner = strip_options(args.argv)
-    results: list[KernelResult] = []
-    try:
-        for n, (name, kernel) in enumerate(kernels.items(), 1):
-            say = f"[{n}/{len(kernels)}] {name}"
-            results.append(_run_one(name, kernel, inner, args, say))
-    except KeyboardInterrupt:
-        print(
-            f"lab: interrupted (Ctrl-C) after {len(results)} of {len(kernels)} kernels",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    got = [(r.name, r.result) for r in results if r.result is not None]
-    merged = merge_results(got) if got else None
-    if args.json is not None and merged is not None:
-        text = json.dumps(merged.to_json(), indent=2) + "\n"
-        if args.json == STDOUT:
-            sys.stdout.write(text)
-        else:
-            Path(args.json).write_text(text, encoding="utf-8")
+    with ExitStack() as unwritten:  # --json is opened (so checked) now, written at the end
+        outputs = output_files(args, unwritten)
+        # Every name is resolved (and fetched) before anything runs: a typo costs nothing.
+        kernels = {name: resolve_kernel(name) for name in names}
+        inner = strip_options(args.argv)
+        results: list[KernelResult] = []
+        try:
+            for n, (name, kernel) in enumerate(kernels.items(), 1):
+                say = f"[{n}/{len(kernels)}] {name}"
+                results.append(_run_one(name, kernel, inner, args, say))
+        except KeyboardInterrupt:
+            print(
+                f"lab: interrupted (Ctrl-C) after {len(results)} of {len(kernels)} kernels",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
+        got = [(r.name, r.result) for r in results if r.result is not None]
+        merged = merge_results(got) if got else None
+        if merged is not None:
+            for output in outputs:
+                output.write(json.dumps(merged.to_json(), indent=2) + "\n")
     if merged is not None:
         print(
             merged.report(only_differences=args.only_differences, command="lab check"), file=report
         )
     for failed in (r for r in results if r.result is None):
         print(f"lab: {failed.name}: no result: {failed.reason}", file=report)
-    if args.json not in (None, STDOUT) and merged is not None:
-        print(f"JSON written to {args.json}", file=report)
+    for output in outputs if merged is not None else ():
+        print(f"JSON written to {output.where}", file=report)
     if merged is None or len(got) < len(results):
         return 1  # a kernel without a verdict is not one that agrees
     return merged.exit_status
@@ -126,8 +124,7 @@ def _run_one(
         out = share.path / "result.json"
         pcaps = share.path / "pcaps"
         argv = [sys.executable, "-m", "lab", *inner, "--json", str(out), "--pcap-dir", str(pcaps)]
-        if not args.verbose:
-            argv.append("--quiet")
+        argv.append("--verbose" if args.verbose else "--quiet")  # lines, for `_echo`
         started = time.monotonic()
         if kernel is None:
             print(f"{say}: checking on this machine's kernel", file=sys.stderr, flush=True)
@@ -164,9 +161,8 @@ def _run_one(
                 else f"lab check ended with status {status} and no result"
                 + (f" (console log: {run.console_log})" if run is not None else "")
             )
-            log = run.console_log if run is not None else None
             print(f"{say}: no result: {reason}", file=sys.stderr, flush=True)
-            return KernelResult(name, None, reason, log)
+            return KernelResult(name, None, reason)
         result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         result = _keep_pcaps(result, pcaps, name, args.pcap_dir)
         result["kernel_name"] = name

@@ -70,6 +70,7 @@ def test_pytest_inside_gets_the_arguments_less_lab_kernel() -> None:
     [
         (["check", "--only-differences"], "--only-differences is for --kernels"),
         (["check", "--kernels", "host", "--junit-xml", "x.xml"], "--junit-xml is for one kernel"),
+        (["check", "--kernels", "6.1", "--json", "/nonexistent/k.json"], "does not exist"),
     ],
 )
 def test_options_for_kernels_only_are_refused_with_the_reason(
